@@ -1,0 +1,175 @@
+//! An application: a validated manifest turned into a router, loaded components and effects.
+//! Built once at start; shared read-only by every request.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::component::{
+    self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Loaded, Runtime,
+};
+use crate::effects::Effects;
+use crate::manifest::{Limits, Manifest, RouteDecl};
+use crate::router::{MethodMatch, Router};
+
+/// One step of a route: a component and the limits it runs under.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub component: Arc<Loaded>,
+    pub limits: CallLimits,
+}
+
+/// A route, ready to serve.
+#[derive(Debug)]
+pub struct Route {
+    pub decl: RouteDecl,
+    pub steps: Vec<Step>,
+    /// `METHOD /path`, for logs.
+    pub label: String,
+}
+
+/// Everything a request needs, shared by all requests.
+#[derive(Debug)]
+pub struct App {
+    pub router: Router,
+    pub routes: Vec<Route>,
+    pub runtime: Runtime,
+    pub effects: Effects,
+}
+
+/// Where the host keeps its files.
+#[derive(Debug, Default, Clone)]
+pub struct Dirs {
+    /// Overrides the manifest's data folder (`--data`, `NEBULA_DATA_DIR`).
+    pub data: Option<PathBuf>,
+    /// Overrides the compile cache folder (`--cache-dir`, `NEBULA_CACHE_DIR`).
+    pub cache: Option<PathBuf>,
+}
+
+impl Dirs {
+    fn cache(&self) -> CompileCache {
+        CompileCache::new(self.cache.clone().or_else(CompileCache::default_dir))
+    }
+}
+
+impl App {
+    /// Loads every component of the manifest (refusing impure ones, all named at once) and opens
+    /// the effects store.
+    pub fn from_manifest(manifest: &Manifest, dirs: &Dirs) -> anyhow::Result<App> {
+        let runtime = Runtime::new(&engine_settings(manifest), dirs.cache())?;
+        let mut loaded = BTreeMap::new();
+        let mut refusals = Vec::new();
+        for (id, decl) in &manifest.components {
+            let component = runtime
+                .load(id, &decl.path)
+                .with_context(|| format!("component `{id}` declared at {}", decl.location))?;
+            log_cache(id, &component.cache);
+            if let Err(e) = component::ensure_pure(&component) {
+                refusals.push(format!("{e}\n  declared at {}", decl.location));
+            }
+            loaded.insert(id.clone(), Arc::new(component));
+        }
+        if !refusals.is_empty() {
+            bail!("{}", refusals.join("\n"));
+        }
+        let data = dirs
+            .data
+            .clone()
+            .unwrap_or_else(|| manifest.data_dir.clone());
+        let effects = if manifest.collections.is_empty() {
+            Effects::none()
+        } else {
+            Effects::open(&data, &manifest.collections)
+                .with_context(|| format!("opening the data folder `{}`", data.display()))?
+        };
+        let routes = manifest
+            .routes
+            .iter()
+            .map(|decl| Route {
+                label: format!("{} {}", method_label(&decl.method), decl.path),
+                steps: decl
+                    .steps
+                    .iter()
+                    .map(|id| Step {
+                        component: loaded[id].clone(),
+                        limits: call_limits(&manifest.components[id].limits),
+                    })
+                    .collect(),
+                decl: decl.clone(),
+            })
+            .collect::<Vec<_>>();
+        let router = Router::new(
+            routes
+                .iter()
+                .map(|r| (r.decl.method.clone(), r.decl.path.clone())),
+        );
+        Ok(App {
+            router,
+            routes,
+            runtime,
+            effects,
+        })
+    }
+
+    /// One component at every path and method, with default limits and no storage (`serve`).
+    pub fn single(path: &Path, dirs: &Dirs) -> anyhow::Result<App> {
+        let manifest = Manifest::parse(
+            Path::new("<serve>"),
+            &format!(
+                "version = 1\n[components.main]\npath = {:?}\n[[routes]]\nroute = \"* /{{*path}}\"\ncomponent = \"main\"\n",
+                path.canonicalize().unwrap_or_else(|_| path.to_owned())
+            ),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut app = App::from_manifest(&manifest, dirs)?;
+        app.routes[0].label = format!("serve {}", path.display());
+        Ok(app)
+    }
+}
+
+fn engine_settings(manifest: &Manifest) -> EngineSettings {
+    let max_memory = manifest
+        .components
+        .values()
+        .map(|c| c.limits.memory)
+        .max()
+        .unwrap_or(0);
+    EngineSettings {
+        max_memory: max_memory.max(manifest.limits.memory),
+        ..EngineSettings::default()
+    }
+}
+
+fn call_limits(limits: &Limits) -> CallLimits {
+    CallLimits {
+        memory: limits.memory,
+        timeout: limits.timeout.max(Duration::from_millis(1)),
+    }
+}
+
+fn method_label(m: &MethodMatch) -> &str {
+    match m {
+        MethodMatch::Any => "*",
+        MethodMatch::One(m) => m,
+    }
+}
+
+fn log_cache(id: &str, outcome: &CacheOutcome) {
+    match outcome {
+        CacheOutcome::Hit => eprintln!("component `{id}`: loaded from cache"),
+        CacheOutcome::Compiled {
+            millis,
+            stored: true,
+        } => eprintln!("component `{id}`: compiled in {millis}ms, cached"),
+        CacheOutcome::Compiled {
+            millis,
+            stored: false,
+        } => eprintln!("component `{id}`: compiled in {millis}ms"),
+        CacheOutcome::Damaged { reason, millis } => eprintln!(
+            "component `{id}`: compile cache entry is damaged ({reason}); recompiling (took {millis}ms)"
+        ),
+    }
+}

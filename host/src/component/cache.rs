@@ -1,0 +1,148 @@
+//! The on-disk compile cache: compiled components keyed by the wasm's hash and the engine's
+//! settings, so a second start does not run Cranelift again.
+//!
+//! An entry is `MAGIC`, the BLAKE3 hash of the payload, then the payload (wasmtime's serialized
+//! component). The hash is checked before wasmtime sees the bytes: a damaged or foreign file is
+//! recompiled, never trusted.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+const MAGIC: &[u8; 16] = b"nebula-cwasm-v1\n";
+
+/// How a component came to be loaded, for the log.
+#[derive(Debug)]
+pub enum CacheOutcome {
+    /// Found in the cache and verified.
+    Hit,
+    /// Compiled now, and stored (or the cache is disabled).
+    Compiled { millis: u128, stored: bool },
+    /// An entry existed but failed verification; compiled again and replaced.
+    Damaged { reason: String, millis: u128 },
+}
+
+/// A folder of compiled components; `None` disables caching.
+#[derive(Debug, Clone)]
+pub struct CompileCache {
+    dir: Option<PathBuf>,
+}
+
+impl CompileCache {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        CompileCache { dir }
+    }
+
+    /// The default folder: `$NEBULA_CACHE_DIR`, else `$XDG_CACHE_HOME/nebula`, else
+    /// `~/.cache/nebula`.
+    pub fn default_dir() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("NEBULA_CACHE_DIR") {
+            return Some(dir.into());
+        }
+        if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+            return Some(Path::new(&dir).join("nebula"));
+        }
+        std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache/nebula"))
+    }
+
+    /// The entry's path for these wasm bytes under this engine's settings.
+    fn entry(&self, engine: &Engine, digest: &[u8; 32]) -> Option<PathBuf> {
+        let mut hasher = Blake3Hasher(blake3::Hasher::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        hasher.0.update(digest);
+        let key = hasher.0.finalize().to_hex();
+        self.dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.cwasm", &key[..32])))
+    }
+
+    /// Loads the compiled component from the cache, or compiles and stores it.
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        digest: &[u8; 32],
+    ) -> anyhow::Result<(Component, CacheOutcome)> {
+        let entry = self.entry(engine, digest);
+        let mut damaged = None;
+        if let Some(path) = &entry {
+            match std::fs::read(path) {
+                Ok(bytes) => match verified(engine, &bytes) {
+                    Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                    Err(reason) => damaged = Some(reason),
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => damaged = Some(format!("unreadable: {e}")),
+            }
+        }
+        let start = Instant::now();
+        let component = Component::new(engine, wasm).map_err(anyhow::Error::from)?;
+        let millis = start.elapsed().as_millis();
+        let stored = match &entry {
+            Some(path) => store(path, &component)
+                .inspect_err(|e| eprintln!("warning: compile cache not written: {e:#}"))
+                .is_ok(),
+            None => false,
+        };
+        let outcome = match damaged {
+            Some(reason) => CacheOutcome::Damaged { reason, millis },
+            None => CacheOutcome::Compiled { millis, stored },
+        };
+        Ok((component, outcome))
+    }
+}
+
+/// Checks the entry's hash, then lets wasmtime check its own header and engine settings.
+fn verified(engine: &Engine, bytes: &[u8]) -> Result<Component, String> {
+    let rest = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or("not a nebula cache entry")?;
+    if rest.len() < 32 {
+        return Err("truncated".into());
+    }
+    let (hash, payload) = rest.split_at(32);
+    if blake3::hash(payload).as_bytes() != hash {
+        return Err("checksum mismatch".into());
+    }
+    // SAFETY: `Component::deserialize` requires bytes produced by `Component::serialize` of a
+    // compatible engine. The payload is exactly what `store` wrote (its BLAKE3 hash matches), and
+    // wasmtime itself rejects output of another version or configuration.
+    #[expect(
+        unsafe_code,
+        reason = "loading verified precompiled code is wasmtime's unsafe API"
+    )]
+    let component = unsafe { Component::deserialize(engine, payload) };
+    component.map_err(|e| format!("rejected by wasmtime: {e}"))
+}
+
+fn store(path: &Path, component: &Component) -> anyhow::Result<()> {
+    let payload = component.serialize().map_err(anyhow::Error::from)?;
+    let dir = path.parent().context("cache entry has no folder")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
+    bytes.extend_from_slice(&payload);
+    // Write then rename, so a concurrent start never reads half an entry.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, &bytes).with_context(|| format!("writing `{}`", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to `{}`", path.display()))?;
+    Ok(())
+}
+
+/// Feeds `Hash` implementations into BLAKE3, for a key that is stable across processes.
+struct Blake3Hasher(blake3::Hasher);
+
+impl Hasher for Blake3Hasher {
+    fn finish(&self) -> u64 {
+        let bytes = self.0.finalize();
+        u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}

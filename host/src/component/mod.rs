@@ -1,0 +1,438 @@
+//! Everything wasmtime: the engine, the compile cache, the import policy, pre-instantiation, and
+//! `call_pure` — one fresh instance per call, from the pooling allocator.
+//!
+//! This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
+
+mod bindings;
+mod cache;
+mod epoch;
+pub mod purity;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{ResourceLimiter, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+pub use bindings::{
+    Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Put, Read, ReadOp, ReadResult,
+    ReadValue, Request, Response, Write,
+};
+pub use cache::{CacheOutcome, CompileCache};
+pub use purity::{Kind, Verdict};
+
+/// Per-call limits (from the manifest, or defaults for `serve`).
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    pub memory: u64,
+    pub timeout: Duration,
+}
+
+/// Why a call produced no outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("ran past its deadline of {0:?}")]
+    Timeout(Duration),
+    #[error("hit its memory cap of {cap} bytes ({trap})")]
+    MemoryCap { cap: u64, trap: String },
+    #[error("trapped: {0}")]
+    Trap(String),
+}
+
+/// Settings for the engine and its pooling allocator.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// The largest memory cap of any component (the pool's slot size).
+    pub max_memory: u64,
+    /// Instances that may exist at once.
+    pub max_instances: u32,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            max_memory: 64 << 20,
+            max_instances: 256,
+        }
+    }
+}
+
+/// The engine and linkers shared by every component of a process.
+#[derive(Clone)]
+pub struct Runtime {
+    engine: Engine,
+    linker: Arc<Linker<State>>,
+    cache: CompileCache,
+    ticker: epoch::Ticker,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one store carries: its limits, and WASI stubs only for components that import WASI.
+struct State {
+    limiter: Limiter,
+    wasi: Option<Box<(WasiCtx, ResourceTable)>>,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        let (ctx, table) = &mut **self
+            .wasi
+            .as_mut()
+            .expect("invariant: a store gets WASI stubs whenever its component imports WASI");
+        WasiCtxView { ctx, table }
+    }
+}
+
+/// Caps linear memory and remembers whether the cap was what stopped the guest.
+struct Limiter {
+    cap: u64,
+    denied: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _: usize,
+        desired: usize,
+        _: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let ok = desired as u64 <= self.cap;
+        self.denied |= !ok;
+        Ok(ok)
+    }
+    fn table_growing(
+        &mut self,
+        _: usize,
+        desired: usize,
+        _: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// A loaded component, ready to instantiate.
+pub struct Loaded {
+    pub id: String,
+    /// BLAKE3 of the wasm bytes: the component's identity (and part of memoization keys).
+    pub digest: [u8; 32],
+    pub verdict: Verdict,
+    pub cache: CacheOutcome,
+    pre: Option<bindings::HandlerPre<State>>,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("id", &self.id)
+            .field("verdict", &self.verdict)
+            .finish()
+    }
+}
+
+impl Runtime {
+    pub fn new(settings: &EngineSettings, cache: CompileCache) -> anyhow::Result<Runtime> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        let mut pool = PoolingAllocationConfig::default();
+        let n = settings.max_instances;
+        pool.total_component_instances(n)
+            .total_core_instances(n * 4)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .total_stacks(n)
+            .max_memory_size(usize::try_from(settings.max_memory).context("memory cap too large")?)
+            // Keep a small resident prefix of each slot and reset it with memset on reuse: cheaper
+            // than madvise + page faults for small pure handlers.
+            .linear_memory_keep_resident(128 << 10)
+            .table_keep_resident(16 << 10);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let mut linker = Linker::<State>::new(&engine);
+        link_stubs(&mut linker)?;
+        let ticker = epoch::Ticker::new(engine.weak());
+        Ok(Runtime {
+            engine,
+            linker: Arc::new(linker),
+            cache,
+            ticker,
+        })
+    }
+
+    /// Reads, judges and (if servable) pre-instantiates a component.
+    pub fn load(&self, id: &str, path: &Path) -> anyhow::Result<Loaded> {
+        let wasm = std::fs::read(path)
+            .with_context(|| format!("reading component `{id}` from `{}`", path.display()))?;
+        let digest = *blake3::hash(&wasm).as_bytes();
+        let (component, cache) = self
+            .cache
+            .load_or_compile(&self.engine, &wasm, &digest)
+            .with_context(|| format!("compiling component `{id}` (`{}`)", path.display()))?;
+        let verdict = self.judge(&component);
+        let pre = if verdict.is_pure() {
+            let pre = self
+                .linker
+                .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
+                .and_then(|p| bindings::HandlerPre::new(p).map_err(anyhow::Error::from))
+                .with_context(|| format!("preparing component `{id}`"))?;
+            Some(pre)
+        } else {
+            None
+        };
+        Ok(Loaded {
+            id: id.to_owned(),
+            digest,
+            verdict,
+            cache,
+            pre,
+        })
+    }
+
+    /// The import names and export names of a compiled component, and the policy's verdict.
+    pub fn judge(&self, component: &Component) -> Verdict {
+        let ty = component.component_type();
+        let imports: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let exports: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        Verdict::judge(
+            imports.iter().map(String::as_str),
+            exports.iter().map(String::as_str),
+        )
+    }
+
+    /// Imports and exports of a wasm file, for `inspect`.
+    pub fn describe(&self, path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>, Verdict)> {
+        let wasm = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
+        let digest = *blake3::hash(&wasm).as_bytes();
+        let (component, _) = self
+            .cache
+            .load_or_compile(&self.engine, &wasm, &digest)
+            .with_context(|| format!("`{}` is not a valid component", path.display()))?;
+        let ty = component.component_type();
+        let imports = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let exports = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let verdict = self.judge(&component);
+        Ok((imports, exports, verdict))
+    }
+
+    /// Runs one pure call in a fresh instance, under `limits`.
+    pub async fn call_pure(
+        &self,
+        component: &Loaded,
+        limits: CallLimits,
+        input: &Input,
+    ) -> Result<Outcome, CallError> {
+        let Some(pre) = &component.pre else {
+            return Err(CallError::Trap(format!(
+                "component `{}` is not servable as pure",
+                component.id
+            )));
+        };
+        let wasi =
+            (!component.verdict.stubbed.is_empty()).then(|| Box::new(deterministic_wasi(input)));
+        let mut store = Store::new(
+            &self.engine,
+            State {
+                limiter: Limiter {
+                    cap: limits.memory,
+                    denied: false,
+                },
+                wasi,
+            },
+        );
+        store.limiter(|s| &mut s.limiter);
+        let deadline = Instant::now() + limits.timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(wasmtime::Error::new(DeadlineExceeded))
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        let _running = self.ticker.running();
+        let result = async {
+            let handler = pre.instantiate_async(&mut store).await?;
+            handler.call_handle(&mut store, input).await
+        }
+        .await;
+        result.map_err(|e| {
+            if e.downcast_ref::<DeadlineExceeded>().is_some() {
+                CallError::Timeout(limits.timeout)
+            } else if store.data().limiter.denied {
+                CallError::MemoryCap {
+                    cap: limits.memory,
+                    trap: format!("{e:#}"),
+                }
+            } else {
+                CallError::Trap(format!("{e:#}"))
+            }
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+#[derive(Debug)]
+struct DeadlineExceeded;
+
+impl std::fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("deadline exceeded")
+    }
+}
+
+impl std::error::Error for DeadlineExceeded {}
+
+/// Links the deterministic stub set of [`purity::STUBBED`] (never sockets or outgoing HTTP).
+fn link_stubs(linker: &mut Linker<State>) -> anyhow::Result<()> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
+    use wasmtime_wasi::random::WasiRandom;
+
+    let l = linker;
+    let mut r = || -> wasmtime::Result<()> {
+        wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<State, HasTable>(l, |s| {
+            table(s)
+        })?;
+        wasmtime_wasi_io::bindings::wasi::io::poll::add_to_linker::<State, HasTable>(l, |s| {
+            table(s)
+        })?;
+        wasmtime_wasi_io::bindings::wasi::io::streams::add_to_linker::<State, HasTable>(l, |s| {
+            table(s)
+        })?;
+        clocks::wall_clock::add_to_linker::<State, WasiClocks>(l, |s| s.clocks())?;
+        clocks::monotonic_clock::add_to_linker::<State, WasiClocks>(l, |s| s.clocks())?;
+        random::random::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
+        random::insecure::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
+        random::insecure_seed::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
+        filesystem::types::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
+        filesystem::preopens::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
+        cli::exit::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::environment::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::stdin::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::stdout::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::stderr::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::terminal_input::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::terminal_output::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::terminal_stdin::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::terminal_stdout::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        cli::terminal_stderr::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
+        Ok(())
+    };
+    r().map_err(anyhow::Error::from)
+        .context("linking the deterministic WASI stubs")
+}
+
+struct HasTable;
+impl wasmtime::component::HasData for HasTable {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+fn table(state: &mut State) -> &mut ResourceTable {
+    state.ctx().table
+}
+
+/// A WASI context whose every answer is a function of the input: no environment, arguments or
+/// preopened directories, empty stdin, discarded output, clocks frozen at the Unix epoch, and
+/// random bytes from a seed derived from the input.
+fn deterministic_wasi(input: &Input) -> (WasiCtx, ResourceTable) {
+    let mut seed = blake3::Hasher::new();
+    seed.update(input.request.method.as_bytes());
+    seed.update(input.request.path.as_bytes());
+    seed.update(input.request.query.as_bytes());
+    seed.update(&input.request.body);
+    let seed = seed.finalize();
+    let ctx = WasiCtx::builder()
+        .wall_clock(FrozenClock)
+        .monotonic_clock(FrozenClock)
+        .secure_random(wasmtime_wasi::Deterministic::new(seed.as_bytes().to_vec()))
+        .insecure_random(wasmtime_wasi::Deterministic::new(
+            seed.as_bytes()[16..].to_vec(),
+        ))
+        .insecure_random_seed(u128::from_le_bytes(
+            seed.as_bytes()[..16].try_into().expect("16 bytes"),
+        ))
+        .build();
+    (ctx, ResourceTable::new())
+}
+
+/// A clock that never moves: time is an effect, so a pure handler sees the Unix epoch.
+struct FrozenClock;
+
+impl wasmtime_wasi::HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Makes sure a loaded component can be served as pure, or says why not.
+pub fn ensure_pure(loaded: &Loaded) -> anyhow::Result<()> {
+    if loaded.verdict.is_pure() {
+        return Ok(());
+    }
+    bail!("{}", refusal_message(&loaded.id, &loaded.verdict))
+}
+
+/// The refusal text: the component, every offending import, and a hint for each.
+pub fn refusal_message(id: &str, verdict: &Verdict) -> String {
+    let mut msg = format!("component `{id}` is refused: ");
+    if verdict.kind != Kind::Pure {
+        msg.push_str(&format!(
+            "it is a {} and does not export `handle` of `nebula:pure/handler`",
+            verdict.kind
+        ));
+        if verdict.refused.is_empty() {
+            return msg;
+        }
+        msg.push_str("; also, ");
+    }
+    let n = verdict.refused.len();
+    msg.push_str(&format!(
+        "it imports {n} interface{} outside the pure world:",
+        if n == 1 { "" } else { "s" }
+    ));
+    for r in &verdict.refused {
+        msg.push_str(&format!("\n  - `{}`\n    hint: {}", r.import, r.hint));
+    }
+    msg
+}
