@@ -12,8 +12,8 @@ use crate::component::{
     self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Loaded, Runtime,
 };
 use crate::effects::Effects;
-use crate::manifest::{Limits, Manifest, RouteDecl};
-use crate::router::{MethodMatch, Router};
+use crate::manifest::{Limits, Manifest, RouteDecl, Startup};
+use crate::router::{MethodMatch, Routed, Router};
 
 /// One step of a route: a component and the limits it runs under.
 #[derive(Debug, Clone)]
@@ -34,7 +34,10 @@ pub struct Route {
 /// Everything a request needs, shared by all requests.
 #[derive(Debug)]
 pub struct App {
-    pub router: Router,
+    router: Router,
+    /// Route index of each router entry: the routes that are not internal.
+    public: Vec<usize>,
+    startup: Option<Startup>,
     pub routes: Vec<Route>,
     pub runtime: Runtime,
     pub effects: Effects,
@@ -101,17 +104,69 @@ impl App {
                 decl: decl.clone(),
             })
             .collect::<Vec<_>>();
+        // Internal routes are run by the host only; HTTP never reaches them.
+        let public: Vec<usize> = (0..routes.len())
+            .filter(|&i| !routes[i].decl.internal)
+            .collect();
         let router = Router::new(
-            routes
+            public
                 .iter()
-                .map(|r| (r.decl.method.clone(), r.decl.path.clone())),
+                .map(|&i| (routes[i].decl.method.clone(), routes[i].decl.path.clone())),
         );
         Ok(App {
             router,
+            public,
             routes,
             runtime,
             effects,
+            startup: manifest.startup.clone(),
         })
+    }
+
+    /// Routes a request to one of the public routes.
+    pub fn route(&self, method: &str, path: &str) -> Routed {
+        match self.router.route(method, path) {
+            Routed::Found { route, params } => Routed::Found {
+                route: self.public[route],
+                params,
+            },
+            other => other,
+        }
+    }
+
+    /// Runs the `[startup]` route if its collection is empty; returns what it answered.
+    pub async fn startup(&self) -> anyhow::Result<()> {
+        let Some(startup) = &self.startup else {
+            return Ok(());
+        };
+        if !self.effects.is_empty(&startup.when_empty)? {
+            return Ok(());
+        }
+        let route = &self.routes[startup.route];
+        eprintln!(
+            "startup: collection `{}` is empty; running {}",
+            startup.when_empty, route.label
+        );
+        let method = match &route.decl.method {
+            MethodMatch::One(m) => m.clone(),
+            MethodMatch::Any => "POST".to_owned(),
+        };
+        let head = crate::handler::Head {
+            method,
+            path: route.decl.path.to_string(),
+            query: String::new(),
+            headers: Vec::new(),
+        };
+        let reply = crate::handler::run(self, route, head, Vec::new(), bytes::Bytes::new()).await;
+        if !(200..300).contains(&reply.status) {
+            bail!(
+                "the startup route {} answered {}: {}",
+                route.label,
+                reply.status,
+                String::from_utf8_lossy(&reply.body).trim()
+            );
+        }
+        Ok(())
     }
 
     /// One component at every path and method, with default limits and no storage (`serve`).

@@ -135,6 +135,7 @@ fn serve_app(app: App, listen: SocketAddr) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let listener = crate::server::bind(listen).await?;
         let addr = listener.local_addr()?;
+        app.startup().await?;
         println!("nebula-host: serving on http://{addr}");
         crate::server::serve(Arc::new(app), listener, crate::server::shutdown_signal()).await
     })?;

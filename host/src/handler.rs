@@ -55,7 +55,7 @@ impl Reply {
 /// Serves one request.
 pub async fn handle(app: &App, head: Head, body: impl BodySource) -> Reply {
     // 1. Route.
-    let (route, params) = match app.router.route(&head.method, &head.path) {
+    let (route, params) = match app.route(&head.method, &head.path) {
         Routed::Found { route, params } => (&app.routes[route], params),
         Routed::NotFound => return Reply::text(404, "not found"),
         Routed::MethodNotAllowed { allow } => {
@@ -81,6 +81,18 @@ pub async fn handle(app: &App, head: Head, body: impl BodySource) -> Reply {
         }
     };
 
+    run(app, route, head, params, body).await
+}
+
+/// Steps 2–5 for a routed request whose body is read; the host also runs internal routes
+/// (`[startup]`) through here.
+pub async fn run(
+    app: &App,
+    route: &Route,
+    head: Head,
+    params: Vec<(String, String)>,
+    body: Bytes,
+) -> Reply {
     // 2. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
     let reads = app.effects.read(&route.decl, &declared);

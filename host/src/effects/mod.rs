@@ -107,6 +107,21 @@ impl Effects {
         })
     }
 
+    /// Whether a collection has no entries (for `[startup]`).
+    pub fn is_empty(&self, collection: &str) -> Result<bool, StoreError> {
+        let Some(store) = &self.store else {
+            return Ok(true);
+        };
+        let count = store.read(&[ReadRequest::Count {
+            collection: collection.to_owned(),
+        }]);
+        match count.into_iter().next() {
+            Some(Ok(ReadValue::Number(n))) => Ok(n == 0),
+            Some(Err(e)) => Err(StoreError::new(e)),
+            _ => Err(StoreError::new("count gave no number")),
+        }
+    }
+
     /// Effects for a process without collections (e.g. `serve`): only `now` can be read.
     pub fn none() -> Effects {
         Effects {
@@ -325,12 +340,12 @@ fn bind<'p>(
             collection,
             index,
             descending,
+            prefix,
             cursor,
             limit,
             default_limit,
             max_limit,
         } => {
-            let prefix: Option<&crate::manifest::Template> = None; // TODO(prefix in manifest)
             let cursor = cursor.as_ref().map(render).filter(|c| !c.is_empty());
             let limit = limit
                 .as_ref()
@@ -347,7 +362,7 @@ fn bind<'p>(
                 } else {
                     crate::component::Direction::Ascending
                 },
-                prefix: prefix.map(render).unwrap_or_default(),
+                prefix: prefix.as_ref().map(render).unwrap_or_default(),
                 cursor,
                 limit,
             })

@@ -57,6 +57,9 @@ type Values<'a> = TableDefinition<'a, &'static str, &'static [u8]>;
 type Ordered<'a> = TableDefinition<'a, (&'static str, &'static str), ()>;
 type Reverse<'a> = TableDefinition<'a, &'static str, &'static str>;
 type Counted<'a> = TableDefinition<'a, (i64, &'static str), ()>;
+/// One entry as a table iterator yields it.
+type Item<'a, K, V> =
+    Result<(redb::AccessGuard<'a, K>, redb::AccessGuard<'a, V>), redb::StorageError>;
 
 impl RedbStore {
     /// Opens (creating if needed) the database file and every declared table.
@@ -251,7 +254,7 @@ fn encode_cursor(sort: &str, key: &str) -> String {
 
 fn decode_cursor(cursor: &str) -> Result<(String, String), StoreError> {
     let bad = || StoreError(format!("malformed cursor `{cursor}`"));
-    if cursor.len() % 2 != 0 {
+    if !cursor.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes = (0..cursor.len())
@@ -342,13 +345,9 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadValue, Store
             .as_ref()
             .map(|(_, k)| k.clone())
             .unwrap_or_else(|| q.prefix.clone());
-        let pos = |r: Result<
-            (
-                redb::AccessGuard<'_, &'static str>,
-                redb::AccessGuard<'_, &'static [u8]>,
-            ),
-            redb::StorageError,
-        >| { r.map(|(k, _)| (k.value().to_owned(), k.value().to_owned())) };
+        let pos = |r: Item<'_, &'static str, &'static [u8]>| {
+            r.map(|(k, _)| (k.value().to_owned(), k.value().to_owned()))
+        };
         if q.descending {
             let iter = match (&walk.after, &end) {
                 (Some(_), _) => table.range(..=from.as_str()).map_err(err)?,
@@ -380,13 +379,7 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadValue, Store
                     .map_err(|_| StoreError::new("malformed cursor"))
             })
             .transpose()?;
-        let pos = |r: Result<
-            (
-                redb::AccessGuard<'_, (i64, &'static str)>,
-                redb::AccessGuard<'_, ()>,
-            ),
-            redb::StorageError,
-        >| {
+        let pos = |r: Item<'_, (i64, &'static str), ()>| {
             r.map(|(p, _)| {
                 let (n, k) = p.value();
                 (n.to_string(), k.to_owned())
@@ -406,13 +399,7 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadValue, Store
         let table = txn
             .open_table(Ordered::new(&format!("{}#{}", q.collection, q.index)))
             .map_err(err)?;
-        let pos = |r: Result<
-            (
-                redb::AccessGuard<'_, (&'static str, &'static str)>,
-                redb::AccessGuard<'_, ()>,
-            ),
-            redb::StorageError,
-        >| {
+        let pos = |r: Item<'_, (&'static str, &'static str), ()>| {
             r.map(|(p, _)| {
                 let (s, k) = p.value();
                 (s.to_owned(), k.to_owned())

@@ -1,0 +1,187 @@
+//! The manifest: TOML text -> a validated [`Manifest`], or every problem found, each with
+//! file:line:col, the source line and a hint. The format is docs/manifest.md.
+//!
+//! Stages: `raw` (serde types that keep spans) -> `validate` (top-level tables), `routes` and
+//! `reads` -> [`Manifest`]; `diagnostic` turns spans into what users see, `limits` and `template`
+//! are the value types. Parsing is sync and does no I/O: it does not look at the component files
+//! (that is `check`'s job) and never touches the store; only [`Manifest::load`] reads the file.
+
+mod diagnostic;
+mod limits;
+mod raw;
+mod reads;
+mod routes;
+mod template;
+mod validate;
+
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Location, ManifestError};
+pub use limits::Limits;
+pub use template::Template;
+
+use crate::router::{MethodMatch, PathTemplate};
+
+/// A validated manifest. Paths are absolute (joined onto the manifest's folder), not checked
+/// for existence.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The manifest file as given.
+    pub path: PathBuf,
+    /// Its folder, absolute: relative paths in the manifest resolve against it.
+    pub dir: PathBuf,
+    /// `server.listen`; `None` means the default (`up --listen` may override either).
+    pub listen: Option<SocketAddr>,
+    /// `data.dir`, absolute; `<dir>/data` by default.
+    pub data_dir: PathBuf,
+    /// `[limits]` merged over [`Limits::default`].
+    pub limits: Limits,
+    pub collections: BTreeMap<String, Collection>,
+    pub components: BTreeMap<String, ComponentDecl>,
+    /// In manifest order.
+    pub routes: Vec<RouteDecl>,
+    pub startup: Option<Startup>,
+}
+
+/// `[collections.NAME]`
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Collection {
+    /// Values are signed 64-bit counters changed by `add` writes.
+    pub counter: bool,
+    /// Declared index names; a counter collection has exactly `["value"]`.
+    pub indexes: Vec<String>,
+}
+
+/// `[components.ID]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentDecl {
+    pub id: String,
+    /// The `.wasm` file, absolute.
+    pub path: PathBuf,
+    pub build: Option<BuildCommand>,
+    /// The component's `limits` merged over the manifest's.
+    pub limits: Limits,
+    /// Where the component is declared (its id in the table header).
+    pub location: Location,
+}
+
+/// A component's `build` command, run by `up --build`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildCommand {
+    /// A shell command line.
+    pub command: String,
+    /// Absolute folder to run it in (`build_dir`, default the manifest's folder).
+    pub dir: PathBuf,
+}
+
+/// One `[[routes]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDecl {
+    pub method: MethodMatch,
+    pub path: PathTemplate,
+    /// Component ids run in order; one for `component = "ID"`.
+    pub steps: Vec<String>,
+    /// Performed before the first call, in manifest order.
+    pub reads: Vec<ReadDecl>,
+    /// Collections dynamic reads may touch, including those of the declared reads.
+    pub may_read: BTreeSet<String>,
+    /// Collections writes may touch.
+    pub may_write: BTreeSet<String>,
+    /// Request body limit: the route's `max_body`, else the smallest of its components'.
+    pub max_body: u64,
+    /// Where the route is declared (its `route` value).
+    pub location: Location,
+    /// Not reachable over HTTP; run by the host itself (see [`Startup`]).
+    pub internal: bool,
+    /// Results may be memoized (default); `memo = false` turns it off for the route.
+    pub memo: bool,
+}
+
+/// `[startup]`: an internal route run once at start when a collection is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Startup {
+    pub when_empty: String,
+    /// Index into [`Manifest::routes`].
+    pub route: usize,
+}
+
+/// A read performed before the call; `name` is unique within the route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadDecl {
+    pub name: String,
+    pub op: ReadDeclOp,
+}
+
+/// What a declared read does; mirrors WIT `read-op` with templates in place of values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadDeclOp {
+    Get {
+        collection: String,
+        key: Template,
+    },
+    Counter {
+        collection: String,
+        key: Template,
+    },
+    Count {
+        collection: String,
+    },
+    List {
+        collection: String,
+        /// "" walks the primary keys.
+        index: String,
+        descending: bool,
+        /// Only sort keys starting with this (rendered) text.
+        prefix: Option<Template>,
+        cursor: Option<Template>,
+        limit: Option<Template>,
+        default_limit: u32,
+        max_limit: u32,
+    },
+    Now,
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file. On failure returns every problem found: a syntax
+    /// error stops early, semantic errors are all collected.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|err| read_error(path, &err))?;
+        Manifest::parse(path, &text)
+    }
+
+    /// Validates manifest text; `path` names the file in diagnostics and anchors relative paths.
+    /// Does no I/O besides asking for the current folder when `path` is relative.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+        validate::manifest(path, text)
+    }
+}
+
+fn read_error(path: &Path, err: &std::io::Error) -> ManifestError {
+    use std::io::ErrorKind;
+    let shown = path.display();
+    let diagnostic = match err.kind() {
+        ErrorKind::NotFound => Diagnostic::new(format!("manifest `{shown}` not found"))
+            .with_hint("check the path; the smallest valid manifest is the line `version = 1`"),
+        ErrorKind::IsADirectory => Diagnostic::new(format!("manifest `{shown}` is a folder"))
+            .with_hint("pass the `.toml` file inside it"),
+        ErrorKind::PermissionDenied => {
+            Diagnostic::new(format!("cannot read manifest `{shown}`: permission denied"))
+                .with_hint("check the file's permissions")
+        }
+        ErrorKind::InvalidData => Diagnostic::new(format!("manifest `{shown}` is not valid UTF-8"))
+            .with_hint("save it as UTF-8"),
+        _ => Diagnostic::new(format!(
+            "cannot read manifest `{shown}`: {}",
+            err.to_string().to_lowercase()
+        ))
+        .with_hint("check that the file is readable"),
+    };
+    diagnostic.into()
+}

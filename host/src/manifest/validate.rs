@@ -1,0 +1,650 @@
+//! Raw -> validated for the top level: `version`, `[server]`, `[data]`, `[limits]`,
+//! `[collections]` and `[components]`; routes are routes.rs.
+//!
+//! The document is parsed once into a spanned tree; each table is then deserialized on its own,
+//! so every table's mistakes are reported, not just the first one serde meets. A table with
+//! unknown keys is not deserialized (its other errors would mostly be noise), but its name still
+//! counts as declared so that routes using it do not add "unknown collection" errors on top.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::diagnostic::{Diagnostic, Source, did_you_mean, quoted_list};
+use super::limits::{ByteSize, Invalid, Timeout};
+use super::raw::{
+    RawCollection, RawComponent, RawData, RawLimits, RawRoute, RawServer, RawStartup, TOP_LEVEL,
+    fields_of, from_value,
+};
+use super::{
+    BuildCommand, Collection, ComponentDecl, Limits, Manifest, ManifestError, RouteDecl, Startup,
+};
+
+/// The only manifest format version (docs/manifest.md).
+const VERSION: i64 = 1;
+
+/// The entries of `[collections]` or `[components]`, each name with its span.
+type NamedTables<'i> = Vec<(Spanned<String>, Spanned<DeValue<'i>>)>;
+
+/// Collects diagnostics while walking the document.
+#[derive(Debug)]
+pub(super) struct Validator<'a> {
+    pub(super) source: Source<'a>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    let source = Source::new(path, text);
+    let root = match DeTable::parse(text) {
+        Ok(root) => root.into_inner(),
+        Err(err) => return Err(source.toml_error(&err).into()),
+    };
+    let mut v = Validator {
+        source,
+        diagnostics: Vec::new(),
+    };
+    // Like Spin, look at the version before the schema: a manifest written for another version
+    // gets one clear error instead of a pile of unknown fields.
+    v.version(&root)?;
+
+    let mut sections = BTreeMap::new();
+    for (key, value) in root {
+        match TOP_LEVEL.iter().find(|k| **k == key.get_ref()) {
+            Some(name) => {
+                sections.insert(*name, value);
+            }
+            None => v.unknown_top_level_key(&key, value.get_ref()),
+        }
+    }
+    let dir = absolute_dir(path);
+    let listen = sections.remove("server").and_then(|s| v.server(s));
+    let data_dir = dir.join(
+        sections
+            .remove("data")
+            .and_then(|d| v.data(d))
+            .unwrap_or_else(|| "data".into()),
+    );
+    let limits = match sections.remove("limits") {
+        Some(value) => v
+            .typed::<RawLimits>(value, "`limits`", "[limits]", &[])
+            .unwrap_or_default(),
+        None => RawLimits::default(),
+    };
+    let limits = v.merge_limits(Limits::default(), &limits);
+    let (collections, collection_names) = v.collections(sections.remove("collections"));
+    let (components, component_names) = v.components(sections.remove("components"), &dir, &limits);
+    let declared = super::routes::Declared {
+        collections: &collections,
+        collection_names: &collection_names,
+        components: &components,
+        component_names: &component_names,
+        limits: &limits,
+    };
+    let routes = match sections.remove("routes") {
+        Some(value) => super::routes::routes(&mut v, value, &declared),
+        None => Vec::new(),
+    };
+    let startup = sections
+        .remove("startup")
+        .and_then(|s| v.startup(s, &collection_names, &routes));
+
+    if !v.diagnostics.is_empty() {
+        let mut diagnostics = v.diagnostics;
+        diagnostics.sort_by_key(|d| d.location.as_ref().map(|l| (l.line, l.col)));
+        return Err(ManifestError { diagnostics });
+    }
+    Ok(Manifest {
+        path: path.to_owned(),
+        dir,
+        listen,
+        data_dir,
+        limits,
+        collections,
+        components,
+        routes,
+        startup,
+    })
+}
+
+/// The manifest's folder, made absolute against the current folder (not canonicalized: the
+/// manifest need not exist on disk, and symlinks stay as written).
+fn absolute_dir(path: &Path) -> PathBuf {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    if dir.is_absolute() {
+        return dir;
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if dir == Path::new(".") => cwd,
+        Ok(cwd) => cwd.join(dir),
+        Err(_) => dir,
+    }
+}
+
+impl Validator<'_> {
+    pub(super) fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// How many problems have been found so far, to tell whether a part was valid.
+    pub(super) fn problems(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    fn version(&mut self, root: &DeTable<'_>) -> Result<(), ManifestError> {
+        let Some(value) = root.get("version") else {
+            self.push(
+                self.source
+                    .file_level("missing `version`")
+                    .with_hint("add `version = 1` at the top of the file"),
+            );
+            return Ok(());
+        };
+        let DeValue::Integer(n) = value.get_ref() else {
+            let found = article(value.get_ref().type_str());
+            self.push(
+                self.source
+                    .at(
+                        value.span(),
+                        format!("`version` must be an integer, not {found}"),
+                    )
+                    .with_hint("write `version = 1`"),
+            );
+            return Ok(());
+        };
+        if i64::from_str_radix(n.as_str(), n.radix()).ok() != Some(VERSION) {
+            let diagnostic = self
+                .source
+                .at(value.span(), format!("unsupported manifest version `{n}`"))
+                .with_hint(format!(
+                    "this nebula-host reads `version = {VERSION}` manifests"
+                ));
+            return Err(diagnostic.into());
+        }
+        Ok(())
+    }
+
+    /// A top-level key that is no section: a misspelled section (`[[route]]`), or a field
+    /// written above its table's header (`listen = ...` before `[server]`).
+    fn unknown_top_level_key(&mut self, key: &Spanned<Cow<'_, str>>, value: &DeValue<'_>) {
+        let name = key.get_ref().as_ref();
+        let tables = [
+            ("[server]", fields_of::<RawServer>()),
+            ("[data]", fields_of::<RawData>()),
+            ("[limits]", fields_of::<RawLimits>()),
+        ];
+        let is_section = match value {
+            DeValue::Table(_) => true,
+            DeValue::Array(items) => {
+                !items.is_empty() && items.iter().all(|i| i.get_ref().is_table())
+            }
+            _ => false,
+        };
+        let home = tables.iter().find(|(_, fields)| fields.contains(&name));
+        let hint = match home {
+            Some((table, _)) if !is_section => format!("`{name}` belongs under `{table}`"),
+            None if !is_section && fields_of::<RawRoute>().contains(&name) => {
+                format!("`{name}` belongs to a route: put `[[routes]]` on the line above it")
+            }
+            // A misspelled section, or a stray key: suggest the closest section.
+            _ => return self.unknown_key(key, TOP_LEVEL),
+        };
+        self.push(
+            self.source
+                .at(key.span(), format!("unknown field `{name}`"))
+                .with_hint(hint),
+        );
+    }
+
+    fn unknown_key(&mut self, key: &Spanned<Cow<'_, str>>, fields: &[&str]) {
+        let name = key.get_ref().as_ref();
+        let hint = match did_you_mean(name, fields.iter().copied()) {
+            Some(field) => format!("did you mean `{field}`?"),
+            None if fields.is_empty() => "remove it".to_owned(),
+            None if fields.len() == 1 => format!("the only field here is `{}`", fields[0]),
+            None => format!("expected one of {}", quoted_list(fields)),
+        };
+        self.push(
+            self.source
+                .at(key.span(), format!("unknown field `{name}`"))
+                .with_hint(hint),
+        );
+    }
+
+    /// Reports every key of `table` that is not in `fields`; true when there was none.
+    fn known_keys(&mut self, table: &DeTable<'_>, fields: &[&str]) -> bool {
+        let mut ok = true;
+        for key in table.keys() {
+            if !fields.contains(&key.get_ref().as_ref()) {
+                self.unknown_key(key, fields);
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// Deserializes one table after checking its keys, and those of the tables under `nested`
+    /// keys (a table, or an array of tables). `what` names it in messages, `header` is how it is
+    /// written as a TOML table header.
+    pub(super) fn typed<'i, T: Deserialize<'i>>(
+        &mut self,
+        value: Spanned<DeValue<'i>>,
+        what: &str,
+        header: &str,
+        nested: &[(&str, &[&str])],
+    ) -> Option<T> {
+        let DeValue::Table(table) = value.get_ref() else {
+            let found = article(value.get_ref().type_str());
+            self.push(
+                self.source
+                    .at(value.span(), format!("{what} must be a table, not {found}"))
+                    .with_hint(format!(
+                        "write `{header}` on a line of its own, with the fields below it"
+                    )),
+            );
+            return None;
+        };
+        let mut ok = self.known_keys(table, fields_of::<T>());
+        for (key, fields) in nested {
+            match table.get(*key).map(Spanned::get_ref) {
+                Some(DeValue::Table(inner)) => ok &= self.known_keys(inner, fields),
+                Some(DeValue::Array(items)) => {
+                    for item in items.iter() {
+                        if let DeValue::Table(inner) = item.get_ref() {
+                            ok &= self.known_keys(inner, fields);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !ok {
+            return None;
+        }
+        from_value(value)
+            .map_err(|err| self.push(self.source.toml_error(&err)))
+            .ok()
+    }
+
+    /// Converts a size or duration, reporting why it is invalid.
+    pub(super) fn convert<T>(&mut self, value: &Spanned<toml::Value>) -> Option<T>
+    where
+        T: for<'v> TryFrom<&'v toml::Value, Error = Invalid>,
+    {
+        match T::try_from(value.get_ref()) {
+            Ok(converted) => Some(converted),
+            Err(Invalid { message, hint }) => {
+                let mut diagnostic = self.source.at(value.span(), message);
+                diagnostic.hint = hint;
+                self.push(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// Checks a collection, component, index or read name; true when valid.
+    pub(super) fn name(&mut self, span: Range<usize>, name: &str, what: &str) -> bool {
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if !name.is_empty() && name.chars().all(valid) {
+            return true;
+        }
+        let fixed: String = name
+            .chars()
+            .map(|c| if valid(c) { c } else { '_' })
+            .collect();
+        let mut hint = "names use letters, digits, `_` and `-`".to_owned();
+        if !name.is_empty() {
+            hint.push_str(&format!(", e.g. `{fixed}`"));
+        }
+        self.push(
+            self.source
+                .at(span, format!("invalid {what} name `{name}`"))
+                .with_hint(hint),
+        );
+        false
+    }
+
+    /// A non-empty string field; reports an empty one.
+    fn non_empty<'s>(
+        &mut self,
+        value: &'s Spanned<String>,
+        field: &str,
+        hint: &str,
+    ) -> Option<&'s str> {
+        if value.get_ref().trim().is_empty() {
+            self.push(
+                self.source
+                    .at(value.span(), format!("`{field}` is empty"))
+                    .with_hint(hint),
+            );
+            return None;
+        }
+        Some(value.get_ref())
+    }
+
+    fn server(&mut self, value: Spanned<DeValue<'_>>) -> Option<SocketAddr> {
+        let listen = self
+            .typed::<RawServer>(value, "`server`", "[server]", &[])?
+            .listen?;
+        match listen.get_ref().parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                let text = listen.get_ref();
+                let hint = if text.parse::<std::net::IpAddr>().is_ok() {
+                    format!("add a port, e.g. `{text}:8080`")
+                } else {
+                    "write an IP address and a port, e.g. `127.0.0.1:8080`".to_owned()
+                };
+                self.push(
+                    self.source
+                        .at(listen.span(), format!("invalid listen address `{text}`"))
+                        .with_hint(hint),
+                );
+                None
+            }
+        }
+    }
+
+    /// `[startup]`: a declared collection and an internal route, named as in `route`.
+    fn startup(
+        &mut self,
+        value: Spanned<DeValue<'_>>,
+        collections: &BTreeSet<String>,
+        routes: &[RouteDecl],
+    ) -> Option<Startup> {
+        let span = value.span();
+        let raw = self.typed::<RawStartup>(value, "`startup`", "[startup]", &[])?;
+        let (Some(when_empty), Some(run)) = (raw.when_empty, raw.run) else {
+            self.push(
+                self.source
+                    .at(span, "`[startup]` needs both `when_empty` and `run`")
+                    .with_hint(
+                        "e.g. `when_empty = \"memes\"` and `run = \"POST /_internal/seed\"`",
+                    ),
+            );
+            return None;
+        };
+        if !collections.contains(when_empty.get_ref()) {
+            self.push(
+                self.source
+                    .at(
+                        when_empty.span(),
+                        format!("unknown collection `{}`", when_empty.get_ref()),
+                    )
+                    .with_hint("declare it under `[collections.NAME]`"),
+            );
+        }
+        let (method, path) = run.get_ref().split_once(' ').unwrap_or(("", run.get_ref()));
+        let found = routes.iter().position(|r| {
+            let m = match &r.method {
+                crate::router::MethodMatch::Any => "*",
+                crate::router::MethodMatch::One(m) => m.as_str(),
+            };
+            m == method && r.path.as_str() == path.trim()
+        });
+        match found {
+            Some(i) if routes[i].internal => Some(Startup {
+                when_empty: when_empty.into_inner(),
+                route: i,
+            }),
+            Some(_) => {
+                self.push(
+                    self.source
+                        .at(
+                            run.span(),
+                            format!("route `{}` is not internal", run.get_ref()),
+                        )
+                        .with_hint(
+                            "add `internal = true` to that route, so HTTP clients cannot run it",
+                        ),
+                );
+                None
+            }
+            None => {
+                self.push(
+                    self.source
+                        .at(run.span(), format!("no route `{}`", run.get_ref()))
+                        .with_hint("name a route exactly as its `route` field says, e.g. `POST /_internal/seed`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn data(&mut self, value: Spanned<DeValue<'_>>) -> Option<PathBuf> {
+        let dir = self.typed::<RawData>(value, "`data`", "[data]", &[])?.dir?;
+        self.non_empty(&dir, "dir", "remove it to use the default `data`")
+            .map(PathBuf::from)
+    }
+
+    /// `raw` merged over `base`; invalid values are reported and leave `base`'s.
+    pub(super) fn merge_limits(&mut self, base: Limits, raw: &RawLimits) -> Limits {
+        let mut limits = base;
+        if let Some(value) = &raw.memory
+            && let Some(ByteSize(memory)) = self.convert(value)
+        {
+            if memory == 0 {
+                self.push(
+                    self.source
+                        .at(value.span(), "`memory` must be more than 0")
+                        .with_hint("e.g. `memory = \"64 MiB\"`"),
+                );
+            }
+            limits.memory = memory;
+        }
+        if let Some(value) = &raw.timeout
+            && let Some(Timeout(timeout)) = self.convert(value)
+        {
+            if timeout.is_zero() {
+                self.push(
+                    self.source
+                        .at(value.span(), "`timeout` must be more than 0")
+                        .with_hint("e.g. `timeout = \"5s\"`"),
+                );
+            }
+            limits.timeout = timeout;
+        }
+        if let Some(value) = &raw.max_body
+            && let Some(ByteSize(max_body)) = self.convert(value)
+        {
+            limits.max_body = max_body;
+        }
+        limits
+    }
+
+    /// The entries of `[collections]` or `[components]`: a table of tables keyed by name.
+    /// Returns the entries with valid names, and every declared name.
+    fn named_tables<'i>(
+        &mut self,
+        value: Option<Spanned<DeValue<'i>>>,
+        section: &str,
+        what: &str,
+    ) -> (NamedTables<'i>, BTreeSet<String>) {
+        let mut entries = Vec::new();
+        let mut names = BTreeSet::new();
+        let Some(value) = value else {
+            return (entries, names);
+        };
+        let span = value.span();
+        let DeValue::Table(table) = value.into_inner() else {
+            self.push(
+                self.source
+                    .at(span, format!("`{section}` must be a table"))
+                    .with_hint(format!("declare each {what} under `[{section}.NAME]`")),
+            );
+            return (entries, names);
+        };
+        for (key, value) in table {
+            let name = Spanned::new(key.span(), key.get_ref().to_string());
+            names.insert(name.get_ref().clone());
+            if self.name(name.span(), name.get_ref(), what) {
+                entries.push((name, value));
+            }
+        }
+        (entries, names)
+    }
+
+    fn collections(
+        &mut self,
+        value: Option<Spanned<DeValue<'_>>>,
+    ) -> (BTreeMap<String, Collection>, BTreeSet<String>) {
+        let (entries, names) = self.named_tables(value, "collections", "collection");
+        let mut collections = BTreeMap::new();
+        for (name, value) in entries {
+            let header = format!("[collections.{}]", name.get_ref());
+            let what = format!("collection `{}`", name.get_ref());
+            let Some(raw) = self.typed::<RawCollection>(value, &what, &header, &[]) else {
+                continue;
+            };
+            if let Some(collection) = self.collection(name.get_ref(), raw) {
+                collections.insert(name.into_inner(), collection);
+            }
+        }
+        (collections, names)
+    }
+
+    fn collection(&mut self, name: &str, raw: RawCollection) -> Option<Collection> {
+        let before = self.problems();
+        let counter = raw.counter.unwrap_or(false);
+        let mut indexes: Vec<String> = Vec::new();
+        for index in raw.indexes.iter().flatten() {
+            let index_name = index.get_ref();
+            if !self.name(index.span(), index_name, "index") {
+                continue;
+            }
+            if counter && index_name != "value" {
+                self.push(
+                    self.source
+                        .at(index.span(), format!("counter collection `{name}` cannot have index `{index_name}`"))
+                        .with_hint("counters are ordered by value only, by their implicit index `value`; remove it"),
+                );
+            } else if indexes.contains(index_name) {
+                self.push(
+                    self.source
+                        .at(
+                            index.span(),
+                            format!(
+                                "index `{index_name}` is declared twice in collection `{name}`"
+                            ),
+                        )
+                        .with_hint("remove one of them"),
+                );
+            } else {
+                indexes.push(index_name.clone());
+            }
+        }
+        if counter {
+            // docs/manifest.md: "a counter collection always has the index `value`".
+            indexes = vec!["value".to_owned()];
+        }
+        (self.problems() == before).then_some(Collection { counter, indexes })
+    }
+
+    fn components(
+        &mut self,
+        value: Option<Spanned<DeValue<'_>>>,
+        dir: &Path,
+        limits: &Limits,
+    ) -> (BTreeMap<String, ComponentDecl>, BTreeSet<String>) {
+        let (entries, names) = self.named_tables(value, "components", "component");
+        let mut components = BTreeMap::new();
+        let limits_fields: &[&str] = fields_of::<RawLimits>();
+        for (id, value) in entries {
+            let header = format!("[components.{}]", id.get_ref());
+            let what = format!("component `{}`", id.get_ref());
+            let Some(raw) =
+                self.typed::<RawComponent>(value, &what, &header, &[("limits", limits_fields)])
+            else {
+                continue;
+            };
+            if let Some(component) = self.component(id, raw, dir, limits) {
+                components.insert(component.id.clone(), component);
+            }
+        }
+        (components, names)
+    }
+
+    fn component(
+        &mut self,
+        id: Spanned<String>,
+        raw: RawComponent,
+        dir: &Path,
+        limits: &Limits,
+    ) -> Option<ComponentDecl> {
+        let before = self.problems();
+        let name = id.get_ref();
+        let path = match &raw.path {
+            Some(path) => self
+                .non_empty(path, "path", "give the component's `.wasm` file")
+                .map(|p| dir.join(p)),
+            None => {
+                self.push(
+                    self.source
+                        .at(id.span(), format!("component `{name}` has no `path`"))
+                        .with_hint(format!("add `path = \"{name}.wasm\"` (the component's `.wasm` file) under `[components.{name}]`")),
+                );
+                None
+            }
+        };
+        let build = match (&raw.build, &raw.build_dir) {
+            (Some(command), build_dir) => {
+                let command = self.non_empty(
+                    command,
+                    "build",
+                    "remove `build`, or give a shell command like `cargo build --release`",
+                );
+                let build_dir = match build_dir {
+                    Some(d) => self
+                        .non_empty(
+                            d,
+                            "build_dir",
+                            "remove it to build in the manifest's folder",
+                        )
+                        .map(|d| dir.join(d)),
+                    None => Some(dir.to_owned()),
+                };
+                command.zip(build_dir).map(|(command, dir)| BuildCommand {
+                    command: command.to_owned(),
+                    dir,
+                })
+            }
+            (None, Some(build_dir)) => {
+                self.push(
+                    self.source
+                        .at(build_dir.span(), "`build_dir` without `build`")
+                        .with_hint("add the command to run, e.g. `build = \"cargo build --release\"`, or remove `build_dir`"),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        let limits = match &raw.limits {
+            Some(own) => self.merge_limits(*limits, own.get_ref()),
+            None => *limits,
+        };
+        if self.problems() > before {
+            return None;
+        }
+        Some(ComponentDecl {
+            location: self.source.location(id.span().start),
+            id: id.into_inner(),
+            path: path?,
+            build,
+            limits,
+        })
+    }
+}
+
+/// "string" -> "a string", "integer" -> "an integer".
+fn article(kind: &str) -> String {
+    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {kind}", if an { "an" } else { "a" })
+}
