@@ -1,0 +1,14 @@
+//! Integration tests: the real `nebula-host` binary as a child process, serving real guest
+//! components (built from `components/` on first use) on 127.0.0.1:0.
+//!
+//! One module per feature; [`harness`] has the shared machinery.
+
+mod harness;
+
+mod cache;
+mod demo;
+mod failures;
+mod lifecycle;
+mod manifest_errors;
+mod purity;
+mod routing;
