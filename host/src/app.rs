@@ -12,7 +12,8 @@ use crate::component::{
     self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Loaded, Runtime,
 };
 use crate::effects::Effects;
-use crate::manifest::{Limits, Manifest, RouteDecl, Startup};
+use crate::manifest::{Limits, Manifest, ReadDeclOp, RouteDecl, Startup};
+use crate::memo::{self, Memo};
 use crate::router::{MethodMatch, Routed, Router};
 
 /// One step of a route: a component and the limits it runs under.
@@ -29,6 +30,8 @@ pub struct Route {
     pub steps: Vec<Step>,
     /// `METHOD /path`, for logs.
     pub label: String,
+    /// Replies may be memoized: the route allows it, cannot write and reads no clock.
+    pub memo: bool,
 }
 
 /// Everything a request needs, shared by all requests.
@@ -41,6 +44,7 @@ pub struct App {
     pub routes: Vec<Route>,
     pub runtime: Runtime,
     pub effects: Effects,
+    pub memo: Arc<Memo>,
 }
 
 /// Where the host keeps its files.
@@ -101,6 +105,9 @@ impl App {
                         limits: call_limits(&manifest.components[id].limits),
                     })
                     .collect(),
+                memo: decl.memo
+                    && decl.may_write.is_empty()
+                    && !decl.reads.iter().any(|r| matches!(r.op, ReadDeclOp::Now)),
                 decl: decl.clone(),
             })
             .collect::<Vec<_>>();
@@ -119,6 +126,7 @@ impl App {
             routes,
             runtime,
             effects,
+            memo: Memo::new(memo::DEFAULT_MAX_BYTES),
             startup: manifest.startup.clone(),
         })
     }

@@ -6,8 +6,12 @@
 use bytes::Bytes;
 
 use crate::app::{App, Route};
-use crate::component::{CallError, Header, Input, Outcome, Request, Response, Write};
+use std::sync::Arc;
+
+use crate::component::{CallError, Header, Input, Outcome, ReadOp, Request, Response, Write};
 use crate::effects::Effects;
+use crate::manifest::ReadDeclOp;
+use crate::memo::{self, Cached, Key, Lookup};
 use crate::router::Routed;
 
 /// Rounds of "I also need these reads" a step may ask for before the host gives up.
@@ -85,14 +89,142 @@ pub async fn handle(app: &App, head: Head, body: impl BodySource) -> Reply {
 }
 
 /// Steps 2–5 for a routed request whose body is read; the host also runs internal routes
-/// (`[startup]`) through here.
+/// (`[startup]`) through here. Memoizable routes go through the memo first.
 pub async fn run(
+    app: &App,
+    route: &Route,
+    mut head: Head,
+    params: Vec<(String, String)>,
+    body: Bytes,
+) -> Reply {
+    if !route.memo {
+        return execute(app, route, head, params, body).await.0;
+    }
+    // Conditional requests are answered by the host from the memoized reply's ETag; the handler
+    // never sees them, so they do not split the key.
+    let if_none_match = take_header(&mut head.headers, "if-none-match");
+    let key = memo_key(app, route, &head, &params, &body);
+    let (cached, how) = match app.memo.lookup(key) {
+        Lookup::Hit(cached) => (cached, "hit"),
+        Lookup::Wait(mut rx) => {
+            let waited = rx.wait_for(Option::is_some).await.map(|done| done.clone());
+            match waited {
+                Ok(done) => (done.expect("waited for Some"), "shared"),
+                // The leader's client went away before it finished: run it here.
+                Err(_) => {
+                    let reply = execute(app, route, head, params, body).await.0;
+                    (Arc::new(to_cached(reply, &key)), "miss")
+                }
+            }
+        }
+        Lookup::Run(flight) => {
+            let (reply, read_clock) = execute(app, route, head, params, body).await;
+            let store = !read_clock && reply.status < 500;
+            let cached = Arc::new(to_cached(reply, &key));
+            flight.finish(cached.clone(), store);
+            (cached, "miss")
+        }
+    };
+    let mut reply = match if_none_match {
+        Some(tags)
+            if (200..300).contains(&cached.status) && memo::none_match(&tags, &cached.etag) =>
+        {
+            let mut headers = vec![("etag".to_owned(), cached.etag.clone())];
+            headers.extend(
+                cached
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| {
+                        n.eq_ignore_ascii_case("cache-control") || n.eq_ignore_ascii_case("vary")
+                    })
+                    .cloned(),
+            );
+            Reply {
+                status: 304,
+                headers,
+                body: Bytes::new(),
+            }
+        }
+        _ => cached.to_reply(),
+    };
+    // Says how the reply was made: `hit` (stored), `shared` (a concurrent identical request's) or
+    // `miss` (executed now). Useful for clients debugging caches, and for the tests.
+    reply
+        .headers
+        .push(("x-nebula-memo".to_owned(), how.to_owned()));
+    reply
+}
+
+fn take_header(headers: &mut Vec<Header>, name: &str) -> Option<String> {
+    let i = headers.iter().position(|h| h.name == name)?;
+    Some(headers.remove(i).value)
+}
+
+/// Everything a memoizable route's reply depends on: its components, the versions of what it may
+/// read, and the whole request as the handler sees it. Fields are length-prefixed.
+fn memo_key(
+    app: &App,
+    route: &Route,
+    head: &Head,
+    params: &[(String, String)],
+    body: &[u8],
+) -> Key {
+    let mut h = blake3::Hasher::new();
+    let mut field = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(route.label.as_bytes());
+    for step in &route.steps {
+        field(&step.component.digest);
+    }
+    for version in app.effects.versions(&route.decl.may_read) {
+        field(&version.to_le_bytes());
+    }
+    field(head.method.as_bytes());
+    field(head.path.as_bytes());
+    field(head.query.as_bytes());
+    for header in &head.headers {
+        field(header.name.as_bytes());
+        field(header.value.as_bytes());
+    }
+    for (name, value) in params {
+        field(name.as_bytes());
+        field(value.as_bytes());
+    }
+    field(body);
+    *h.finalize().as_bytes()
+}
+
+fn to_cached(mut reply: Reply, key: &Key) -> Cached {
+    let etag = match reply
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("etag"))
+    {
+        Some((_, etag)) => etag.clone(),
+        None => {
+            let etag = memo::etag_for(key);
+            reply.headers.push(("etag".to_owned(), etag.clone()));
+            etag
+        }
+    };
+    Cached {
+        status: reply.status,
+        headers: reply.headers,
+        body: reply.body,
+        etag,
+    }
+}
+
+/// Reads, calls and writes for one request; also says whether the handler read the clock.
+async fn execute(
     app: &App,
     route: &Route,
     head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
-) -> Reply {
+) -> (Reply, bool) {
     // 2. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
     let reads = app.effects.read(&route.decl, &declared);
@@ -112,9 +244,14 @@ pub async fn run(
     };
 
     // 3. Call the pure steps, with dynamic reads between calls.
-    let (response, writes) = match call_steps(app, route, &mut input).await {
+    let mut read_clock = route
+        .decl
+        .reads
+        .iter()
+        .any(|r| matches!(r.op, ReadDeclOp::Now));
+    let (response, writes) = match call_steps(app, route, &mut input, &mut read_clock).await {
         Ok(done) => done,
-        Err(reply) => return reply,
+        Err(reply) => return (reply, read_clock),
     };
 
     // 4. Write, atomically and durably, before anything is sent.
@@ -126,17 +263,19 @@ pub async fn run(
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 eprintln!("error: {}: writes not applied: {e}", route.label);
-                return Reply::text(500, "internal error: the request's writes were not applied");
+                let reply =
+                    Reply::text(500, "internal error: the request's writes were not applied");
+                return (reply, read_clock);
             }
             Err(e) => {
                 eprintln!("error: {}: write task failed: {e}", route.label);
-                return Reply::text(500, "internal error");
+                return (Reply::text(500, "internal error"), read_clock);
             }
         }
     }
 
     // 5. Respond.
-    respond(route, response)
+    (respond(route, response), read_clock)
 }
 
 /// Runs the route's steps in order; `Err` is the error reply to send (nothing gets written).
@@ -144,6 +283,7 @@ async fn call_steps(
     app: &App,
     route: &Route,
     input: &mut Input,
+    read_clock: &mut bool,
 ) -> Result<(Response, Vec<Write>), Reply> {
     let mut writes = Vec::new();
     for (i, step) in route.steps.iter().enumerate() {
@@ -183,6 +323,7 @@ async fn call_steps(
                         );
                         return Err(Reply::text(500, "internal error: too many read rounds"));
                     }
+                    *read_clock |= reads.iter().any(|r| matches!(r.op, ReadOp::Now));
                     let results = app.effects.read(&route.decl, &reads);
                     input.reads.extend(results);
                 }

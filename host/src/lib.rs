@@ -6,7 +6,8 @@
 //! 3. [`effects`] performs the reads the route declares (redb, behind a small `Store` seam);
 //! 4. [`component`] calls the pure handler in a fresh wasmtime instance;
 //! 5. [`effects`] applies the writes the handler returned, in one transaction;
-//! 6. [`handler`] walks these steps for each request and builds the response.
+//! 6. [`handler`] walks these steps for each request and builds the response; [`memo`] replays
+//!    pure results keyed by their inputs, so a hit skips steps 3–5.
 //!
 //! [`app`] builds everything once at start; [`cli`] is `nebula-host up|serve|check|inspect`.
 //!
@@ -25,5 +26,6 @@ pub mod component;
 pub mod effects;
 pub mod handler;
 pub mod manifest;
+pub mod memo;
 pub mod router;
 pub mod server;

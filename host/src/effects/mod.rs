@@ -7,8 +7,10 @@
 mod store;
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::component::{Key, ListQuery, Read, ReadOp, ReadResult, ReadValue, Write};
 use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl};
@@ -74,6 +76,9 @@ pub enum EffectsError {
 pub struct Effects {
     store: Option<Arc<dyn Store>>,
     collections: Arc<BTreeMap<String, Collection>>,
+    /// Per collection, bumped after every committed write to it: memo keys use these instead of
+    /// read results.
+    versions: Arc<BTreeMap<String, AtomicU64>>,
 }
 
 impl Effects {
@@ -104,6 +109,25 @@ impl Effects {
         Ok(Effects {
             store: Some(Arc::new(store)),
             collections: Arc::new(collections.clone()),
+            versions: Arc::new(
+                collections
+                    .keys()
+                    .map(|c| (c.clone(), AtomicU64::new(0)))
+                    .collect(),
+            ),
+        })
+    }
+
+    /// The current versions of `collections`, in their order. A version changes after every
+    /// committed write to its collection.
+    pub fn versions<'a>(
+        &'a self,
+        collections: &'a BTreeSet<String>,
+    ) -> impl Iterator<Item = u64> + 'a {
+        collections.iter().map(|c| {
+            self.versions
+                .get(c)
+                .map_or(0, |v| v.load(Ordering::Acquire))
         })
     }
 
@@ -127,6 +151,7 @@ impl Effects {
         Effects {
             store: None,
             collections: Arc::default(),
+            versions: Arc::default(),
         }
     }
 
@@ -260,6 +285,15 @@ impl Effects {
             .as_ref()
             .ok_or_else(|| EffectsError::BadWrite("this host has no storage".into()))?;
         store.apply(&ops)?;
+        // After the commit, so a memo key never names a version whose data it has not seen.
+        for op in &ops {
+            let (WriteOp::Put { collection, .. }
+            | WriteOp::Delete { collection, .. }
+            | WriteOp::Add { collection, .. }) = op;
+            if let Some(v) = self.versions.get(collection) {
+                v.fetch_add(1, Ordering::AcqRel);
+            }
+        }
         Ok(())
     }
 

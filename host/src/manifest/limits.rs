@@ -26,6 +26,9 @@ impl Default for Limits {
     }
 }
 
+/// `[limits] max_header_bytes` when not given: 64 KiB, far above what browsers send.
+pub const DEFAULT_MAX_HEADER_BYTES: u64 = 64 * KIB;
+
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;

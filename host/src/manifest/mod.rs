@@ -8,6 +8,7 @@
 
 mod diagnostic;
 mod limits;
+mod outbound;
 mod raw;
 mod reads;
 mod routes;
@@ -24,7 +25,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
-pub use limits::Limits;
+pub use limits::{DEFAULT_MAX_HEADER_BYTES, Limits};
+pub use outbound::OutboundHost;
 pub use template::Template;
 
 use crate::router::{MethodMatch, PathTemplate};
@@ -43,6 +45,9 @@ pub struct Manifest {
     pub data_dir: PathBuf,
     /// `[limits]` merged over [`Limits::default`].
     pub limits: Limits,
+    /// `[limits] max_header_bytes`: the largest request head (request line and headers) the
+    /// server reads, for every route.
+    pub max_header_bytes: u64,
     pub collections: BTreeMap<String, Collection>,
     pub components: BTreeMap<String, ComponentDecl>,
     /// In manifest order.
@@ -68,6 +73,10 @@ pub struct ComponentDecl {
     pub build: Option<BuildCommand>,
     /// The component's `limits` merged over the manifest's.
     pub limits: Limits,
+    /// `wasi:http` components: the origins outbound requests may go to (none by default).
+    pub allowed_outbound_hosts: Vec<OutboundHost>,
+    /// `wasi:http` components: the guest's environment variables (none by default), by name.
+    pub env: Vec<(String, String)>,
     /// Where the component is declared (its id in the table header).
     pub location: Location,
 }

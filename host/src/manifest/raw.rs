@@ -4,6 +4,8 @@
 //! Each table is deserialized on its own (see validate.rs), so a mistake in one table does not
 //! hide the mistakes in the others.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
@@ -51,6 +53,8 @@ pub(super) struct RawLimits {
     pub memory: Option<Spanned<toml::Value>>,
     pub timeout: Option<Spanned<toml::Value>>,
     pub max_body: Option<Spanned<toml::Value>>,
+    /// `[limits]` only: the whole server parses request heads before it knows the route.
+    pub max_header_bytes: Option<Spanned<toml::Value>>,
 }
 
 /// `[collections.NAME]`
@@ -69,6 +73,10 @@ pub(super) struct RawComponent {
     pub build: Option<Spanned<String>>,
     pub build_dir: Option<Spanned<String>>,
     pub limits: Option<Spanned<RawLimits>>,
+    /// `wasi:http` components only: origins outbound requests may go to.
+    pub allowed_outbound_hosts: Option<Vec<Spanned<String>>>,
+    /// `wasi:http` components only: the environment variables the guest sees.
+    pub env: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
 }
 
 /// One `[[routes]]` entry. Required fields are optional here so that their absence gets a
@@ -184,7 +192,10 @@ mod tests {
     #[test]
     fn knows_the_fields_of_each_table() {
         assert_eq!(fields_of::<RawServer>(), ["listen"]);
-        assert_eq!(fields_of::<RawLimits>(), ["memory", "timeout", "max_body"]);
+        assert_eq!(
+            fields_of::<RawLimits>(),
+            ["memory", "timeout", "max_body", "max_header_bytes"]
+        );
         assert!(fields_of::<RawRoute>().contains(&"may_write"));
         assert_eq!(fields_of::<RawRead>().len(), 11);
     }

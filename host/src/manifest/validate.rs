@@ -17,7 +17,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{Diagnostic, Source, did_you_mean, quoted_list};
-use super::limits::{ByteSize, Invalid, Timeout};
+use super::limits::{ByteSize, DEFAULT_MAX_HEADER_BYTES, Invalid, Timeout};
+use super::outbound::OutboundHost;
 use super::raw::{
     RawCollection, RawComponent, RawData, RawLimits, RawRoute, RawServer, RawStartup, TOP_LEVEL,
     fields_of, from_value,
@@ -28,6 +29,11 @@ use super::{
 
 /// The only manifest format version (docs/manifest.md).
 const VERSION: i64 = 1;
+
+/// Bounds of `[limits] max_header_bytes`: below 1 KiB ordinary browser requests fail; above
+/// 1 MiB a client could make the server hold megabytes per connection before routing.
+const MIN_HEADER_BYTES: u64 = 1 << 10;
+const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 /// The entries of `[collections]` or `[components]`, each name with its span.
 type NamedTables<'i> = Vec<(Spanned<String>, Spanned<DeValue<'i>>)>;
@@ -76,6 +82,7 @@ pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestErro
             .unwrap_or_default(),
         None => RawLimits::default(),
     };
+    let max_header_bytes = v.max_header_bytes(&limits);
     let limits = v.merge_limits(Limits::default(), &limits);
     let (collections, collection_names) = v.collections(sections.remove("collections"));
     let (components, component_names) = v.components(sections.remove("components"), &dir, &limits);
@@ -105,6 +112,7 @@ pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestErro
         listen,
         data_dir,
         limits,
+        max_header_bytes,
         collections,
         components,
         routes,
@@ -460,6 +468,76 @@ impl Validator<'_> {
         limits
     }
 
+    /// `[limits] max_header_bytes`, or the default. hyper enforces it while parsing, so it
+    /// is one number for the whole server.
+    fn max_header_bytes(&mut self, raw: &RawLimits) -> u64 {
+        let Some(value) = &raw.max_header_bytes else {
+            return DEFAULT_MAX_HEADER_BYTES;
+        };
+        let Some(ByteSize(bytes)) = self.convert(value) else {
+            return DEFAULT_MAX_HEADER_BYTES;
+        };
+        if !(MIN_HEADER_BYTES..=MAX_HEADER_BYTES).contains(&bytes) {
+            self.push(
+                self.source
+                    .at(
+                        value.span(),
+                        format!("`max_header_bytes` must be from 1 KiB to 1 MiB, not {bytes} bytes"),
+                    )
+                    .with_hint("e.g. `max_header_bytes = \"64 KiB\"` (the default)"),
+            );
+            return DEFAULT_MAX_HEADER_BYTES;
+        }
+        bytes
+    }
+
+    /// A component's `allowed_outbound_hosts`, each entry checked on its own.
+    fn outbound_hosts(&mut self, raw: &[Spanned<String>]) -> Vec<OutboundHost> {
+        let mut hosts: Vec<OutboundHost> = Vec::new();
+        for entry in raw {
+            match OutboundHost::try_from(entry.get_ref().trim()) {
+                Ok(host) if !hosts.contains(&host) => hosts.push(host),
+                Ok(_) => {}
+                Err(Invalid { message, hint }) => {
+                    let mut diagnostic = self.source.at(entry.span(), message);
+                    diagnostic.hint = hint;
+                    self.push(diagnostic);
+                }
+            }
+        }
+        hosts
+    }
+
+    /// A component's `env`: names as POSIX allows them in practice (no `=`, not empty), values
+    /// without NUL.
+    fn env(&mut self, raw: &BTreeMap<Spanned<String>, Spanned<String>>) -> Vec<(String, String)> {
+        let mut env = Vec::new();
+        for (name, value) in raw {
+            if name.get_ref().is_empty() || name.get_ref().contains(['=', '\0']) {
+                self.push(
+                    self.source
+                        .at(
+                            name.span(),
+                            format!("invalid environment variable name `{}`", name.get_ref()),
+                        )
+                        .with_hint("names are not empty and contain no `=`, e.g. `API_URL`"),
+                );
+            } else if value.get_ref().contains('\0') {
+                self.push(
+                    self.source
+                        .at(
+                            value.span(),
+                            format!("environment variable `{}` contains a NUL", name.get_ref()),
+                        )
+                        .with_hint("remove the `\\u0000`"),
+                );
+            } else {
+                env.push((name.get_ref().clone(), value.get_ref().clone()));
+            }
+        }
+        env
+    }
+
     /// The entries of `[collections]` or `[components]`: a table of tables keyed by name.
     /// Returns the entries with valid names, and every declared name.
     fn named_tables<'i>(
@@ -627,9 +705,33 @@ impl Validator<'_> {
             (None, None) => None,
         };
         let limits = match &raw.limits {
-            Some(own) => self.merge_limits(*limits, own.get_ref()),
+            Some(own) => {
+                if let Some(value) = &own.get_ref().max_header_bytes {
+                    self.push(
+                        self.source
+                            .at(
+                                value.span(),
+                                "`max_header_bytes` cannot be set for one component",
+                            )
+                            .with_hint(
+                                "the server reads request heads before it knows the route: set it under `[limits]`",
+                            ),
+                    );
+                }
+                self.merge_limits(*limits, own.get_ref())
+            }
             None => *limits,
         };
+        let allowed_outbound_hosts = raw
+            .allowed_outbound_hosts
+            .as_deref()
+            .map(|hosts| self.outbound_hosts(hosts))
+            .unwrap_or_default();
+        let env = raw
+            .env
+            .as_ref()
+            .map(|env| self.env(env.get_ref()))
+            .unwrap_or_default();
         if self.problems() > before {
             return None;
         }
@@ -639,6 +741,8 @@ impl Validator<'_> {
             path: path?,
             build,
             limits,
+            allowed_outbound_hosts,
+            env,
         })
     }
 }
