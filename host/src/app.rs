@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::component::{
-    self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Loaded, Runtime,
-};
+use crate::component::slot::{Slot, Sweeper};
+use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
 use crate::effects::Effects;
 use crate::manifest::{Limits, Manifest, ReadDeclOp, RouteDecl, Startup};
 use crate::memo::{self, Memo};
@@ -19,7 +19,7 @@ use crate::router::{MethodMatch, Routed, Router};
 /// One step of a route: a component and the limits it runs under.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub component: Arc<Loaded>,
+    pub component: Arc<Slot>,
     pub limits: CallLimits,
 }
 
@@ -45,6 +45,11 @@ pub struct App {
     pub runtime: Runtime,
     pub effects: Effects,
     pub memo: Arc<Memo>,
+    /// Unloads idle components (only when `up --idle-unload` is given).
+    pub sweeper: Arc<Sweeper>,
+    started: Instant,
+    /// Milliseconds after `started` of the last routed request.
+    last_request: AtomicU64,
 }
 
 /// Where the host keeps its files.
@@ -67,6 +72,7 @@ impl App {
     /// the effects store.
     pub fn from_manifest(manifest: &Manifest, dirs: &Dirs) -> anyhow::Result<App> {
         let runtime = Runtime::new(&engine_settings(manifest), dirs.cache())?;
+        let sweeper = Sweeper::new();
         let mut loaded = BTreeMap::new();
         let mut refusals = Vec::new();
         for (id, decl) in &manifest.components {
@@ -77,7 +83,10 @@ impl App {
             if let Err(e) = component::ensure_pure(&component) {
                 refusals.push(format!("{e}\n  declared at {}", decl.location));
             }
-            loaded.insert(id.clone(), Arc::new(component));
+            loaded.insert(
+                id.clone(),
+                Slot::new(component, decl.path.clone(), &sweeper),
+            );
         }
         if !refusals.is_empty() {
             bail!("{}", refusals.join("\n"));
@@ -127,12 +136,33 @@ impl App {
             runtime,
             effects,
             memo: Memo::new(memo::DEFAULT_MAX_BYTES),
+            sweeper,
+            started: Instant::now(),
+            last_request: AtomicU64::new(0),
             startup: manifest.startup.clone(),
         })
     }
 
+    /// Resolves once no request has been routed for `idle` (never when `None`). Sleeps until
+    /// the earliest moment that could be true, so it costs no periodic work.
+    pub async fn idle_for(&self, idle: Option<Duration>) {
+        let Some(idle) = idle else {
+            return std::future::pending().await;
+        };
+        loop {
+            let last = self.last_request.load(Ordering::Relaxed);
+            let due = self.started + Duration::from_millis(last) + idle;
+            if Instant::now() >= due {
+                return;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
+    }
+
     /// Routes a request to one of the public routes.
     pub fn route(&self, method: &str, path: &str) -> Routed {
+        let since_start = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_request.store(since_start, Ordering::Relaxed);
         match self.router.route(method, path) {
             Routed::Found { route, params } => Routed::Found {
                 route: self.public[route],

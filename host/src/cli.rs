@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -25,6 +26,20 @@ struct Cli {
     command: Command,
 }
 
+/// Scaling to zero: unload idle components, exit when idle (with socket activation to come back).
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct Idle {
+    /// Unload components unused for this many seconds; the next request loads them again from
+    /// the compile cache. 0 keeps them loaded.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    idle_unload: u64,
+    /// Exit (gracefully, code 0) after this many seconds without a request. Pair it with socket
+    /// activation (`LISTEN_FDS`, e.g. a systemd .socket unit) so the next connection starts the
+    /// host again and waits in the socket's backlog meanwhile.
+    #[arg(long, value_name = "SECONDS")]
+    idle_exit: Option<u64>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the routes of a manifest until SIGINT or SIGTERM.
@@ -42,6 +57,8 @@ enum Command {
         /// Folder for compiled components (default: ~/.cache/nebula).
         #[arg(long, env = "NEBULA_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        idle: Idle,
     },
     /// Serve one component at every path, without a manifest.
     Serve {
@@ -50,6 +67,8 @@ enum Command {
         listen: SocketAddr,
         #[arg(long, env = "NEBULA_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        idle: Idle,
     },
     /// Validate a manifest and every component it names.
     Check {
@@ -85,6 +104,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             build,
             data,
             cache_dir,
+            idle,
         } => {
             let manifest = Manifest::load(&manifest)?;
             if build {
@@ -100,12 +120,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let listen = listen
                 .or(manifest.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid"));
-            serve_app(app, listen)
+            serve_app(app, listen, idle)
         }
         Command::Serve {
             component,
             listen,
             cache_dir,
+            idle,
         } => {
             let app = App::single(
                 &component,
@@ -114,7 +135,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     cache: cache_dir,
                 },
             )?;
-            serve_app(app, listen)
+            serve_app(app, listen, idle)
         }
         Command::Check {
             manifest,
@@ -127,19 +148,57 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve_app(app: App, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting tokio")?;
     runtime.block_on(async {
-        let listener = crate::server::bind(listen).await?;
+        let listener = listener(listen).await?;
         let addr = listener.local_addr()?;
         app.startup().await?;
+        let app = Arc::new(app);
+        if idle.idle_unload > 0 {
+            let memo = app.memo.clone();
+            let sweeper = app
+                .sweeper
+                .clone()
+                .run(Duration::from_secs(idle.idle_unload), move || memo.clear());
+            tokio::spawn(sweeper);
+        }
+        let idle_exit = idle.idle_exit.map(Duration::from_secs);
+        let shutdown = {
+            let app = app.clone();
+            async move {
+                tokio::select! {
+                    () = crate::server::shutdown_signal() => {}
+                    () = app.idle_for(idle_exit) => eprintln!("idle for {idle_exit:?}: exiting"),
+                }
+            }
+        };
         println!("nebula-host: serving on http://{addr}");
-        crate::server::serve(Arc::new(app), listener, crate::server::shutdown_signal()).await
+        crate::server::serve(app, listener, shutdown).await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The socket passed by a socket-activating parent (`LISTEN_FDS`, systemd style), else a new one
+/// bound to `listen`.
+async fn listener(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let mut fds = listenfd::ListenFd::from_env();
+    match fds
+        .take_tcp_listener(0)
+        .context("taking the socket passed in LISTEN_FDS")?
+    {
+        Some(socket) => {
+            socket.set_nonblocking(true)?;
+            eprintln!(
+                "listening on the socket passed by the parent (LISTEN_FDS); --listen is ignored"
+            );
+            Ok(tokio::net::TcpListener::from_std(socket)?)
+        }
+        None => crate::server::bind(listen).await,
+    }
 }
 
 fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {

@@ -289,10 +289,11 @@ async fn call_steps(
     for (i, step) in route.steps.iter().enumerate() {
         let mut rounds = 0;
         loop {
-            let outcome = app
-                .runtime
-                .call_pure(&step.component, step.limits, input)
-                .await;
+            let component = step.component.get(&app.runtime).await.map_err(|e| {
+                eprintln!("error: {}: {e:#}", route.label);
+                Reply::text(500, "internal error: the handler could not be loaded")
+            })?;
+            let outcome = app.runtime.call_pure(&component, step.limits, input).await;
             let outcome = outcome.map_err(|e| call_failed(route, &step.component.id, e))?;
             match outcome {
                 Outcome::Respond((response, w)) => {

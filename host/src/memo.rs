@@ -133,6 +133,13 @@ impl Memo {
         }
     }
 
+    /// Drops every stored reply (when the host goes idle, to give the memory back).
+    pub fn clear(&self) {
+        let mut state = self.state.lock().expect("memo lock");
+        state.lru.clear();
+        state.bytes = 0;
+    }
+
     /// Entries and bytes stored (for tests and logs).
     pub fn usage(&self) -> (usize, usize) {
         let state = self.state.lock().expect("memo lock");

@@ -7,6 +7,7 @@ mod bindings;
 mod cache;
 mod epoch;
 pub mod purity;
+pub mod slot;
 
 use std::path::Path;
 use std::sync::Arc;
