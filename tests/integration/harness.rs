@@ -5,12 +5,12 @@
 mod cli;
 mod guests;
 mod host;
-mod http;
+pub mod http;
 mod manifest;
 
 pub use cli::run_cli;
 pub use guests::{guests, repo_root};
-pub use host::Host;
+pub use host::{HOST_BIN, Host};
 pub use http::request;
 pub use manifest::Manifest;
 

@@ -223,6 +223,18 @@ impl Host {
         Ok(status)
     }
 
+    /// The process id, e.g. to read `/proc/PID`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (up to `timeout`) for the process to exit by itself.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Result<ExitStatus> {
+        let status = wait_bounded(&mut self.child, timeout)?;
+        self.stderr.wait_closed();
+        Ok(status)
+    }
+
     /// Everything the host wrote to stdout so far (the ready line included).
     pub fn stdout(&self) -> String {
         self.stdout.text()
