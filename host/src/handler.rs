@@ -254,6 +254,12 @@ async fn execute(
         Err(reply) => return (reply, read_clock),
     };
 
+    // The response must be valid before anything is written: a rejected reply writes nothing.
+    let reply = match respond(route, response) {
+        Ok(reply) => reply,
+        Err(reply) => return (reply, read_clock),
+    };
+
     // 4. Write, atomically and durably, before anything is sent.
     if !writes.is_empty() {
         let effects = app.effects.clone();
@@ -275,7 +281,7 @@ async fn execute(
     }
 
     // 5. Respond.
-    (respond(route, response), read_clock)
+    (reply, read_clock)
 }
 
 /// Runs the route's steps in order; `Err` is the error reply to send (nothing gets written).
@@ -356,13 +362,14 @@ const SERVER_HEADERS: &[&str] = &[
     "trailer",
 ];
 
-fn respond(route: &Route, response: Response) -> Reply {
+/// The handler's response as a reply, or the 500 to send instead when it is invalid.
+fn respond(route: &Route, response: Response) -> Result<Reply, Reply> {
     if !(100..=599).contains(&response.status) {
         eprintln!(
-            "error: {}: handler answered invalid status {}",
+            "error: {}: handler answered invalid status {}; nothing written",
             route.label, response.status
         );
-        return Reply::text(500, "internal error: invalid status");
+        return Err(Reply::text(500, "internal error: invalid status"));
     }
     let headers = response
         .headers
@@ -370,9 +377,9 @@ fn respond(route: &Route, response: Response) -> Reply {
         .filter(|h| !SERVER_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()))
         .map(|h| (h.name, h.value))
         .collect();
-    Reply {
+    Ok(Reply {
         status: response.status,
         headers,
         body: Bytes::from(response.body),
-    }
+    })
 }

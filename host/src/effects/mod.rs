@@ -223,6 +223,11 @@ impl Effects {
             ReadOp::Now => return Ok(None),
             ReadOp::Get(Key { collection, key }) => {
                 granted(collection)?;
+                if self.collections.get(collection).is_some_and(|c| c.counter) {
+                    return Err(format!(
+                        "collection `{collection}` is a counter; read it with `counter`"
+                    ));
+                }
                 ReadRequest::Get {
                     collection: collection.clone(),
                     key: key.clone(),
@@ -263,7 +268,7 @@ impl Effects {
                     prefix: prefix.clone(),
                     descending: matches!(direction, crate::component::Direction::Descending),
                     cursor: cursor.clone(),
-                    limit: (*limit).min(MAX_PAGE),
+                    limit: (*limit).clamp(1, MAX_PAGE),
                 })
             }
         };
