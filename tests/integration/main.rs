@@ -5,10 +5,13 @@
 
 mod harness;
 
+mod academemes;
 mod cache;
 mod demo;
+mod effects;
 mod failures;
 mod lifecycle;
 mod manifest_errors;
 mod purity;
 mod routing;
+mod scaling;

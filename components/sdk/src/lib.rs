@@ -98,7 +98,12 @@ pub unsafe extern "C" fn cabi_realloc(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: the caller promises `n` readable bytes behind each pointer.
-    let (a, b) = unsafe { (core::slice::from_raw_parts(a, n), core::slice::from_raw_parts(b, n)) };
+    let (a, b) = unsafe {
+        (
+            core::slice::from_raw_parts(a, n),
+            core::slice::from_raw_parts(b, n),
+        )
+    };
     // An explicit loop over bytes: `a.cmp(b)` would call memcmp again.
     let mut i = 0;
     while i < n {

@@ -1,0 +1,175 @@
+//! A new meme from what a person sent: checks in the order that gives the most useful message,
+//! and nothing but a finished [`Meme`] comes out, so a handler that gets an error has no writes
+//! to forget.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use crate::meme::{Draft, MAX_IMAGE, Meme};
+use crate::multipart;
+use crate::sniff;
+
+/// Why a new meme was refused: an HTTP status and a sentence for the person, plus the text
+/// fields as sent, so an HTML form can be shown again with them filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rejection {
+    pub status: u16,
+    pub message: String,
+    pub title: String,
+    pub caption: String,
+    pub tags: String,
+}
+
+/// Checks an image and its text fields, made into a meme at `now`.
+pub fn accept(
+    now: i64,
+    image: &[u8],
+    title: &str,
+    caption: &str,
+    tags: &str,
+) -> Result<Meme, Rejection> {
+    let reject = |status, message: String| Rejection {
+        status,
+        message,
+        title: title.to_string(),
+        caption: caption.to_string(),
+        tags: tags.to_string(),
+    };
+    if image.is_empty() {
+        return Err(reject(400, "Please choose an image to upload.".into()));
+    }
+    if image.len() > MAX_IMAGE {
+        return Err(reject(
+            413,
+            format!(
+                "The image is {:.1} MiB; the limit is 5 MiB. Compress it, like your literature review.",
+                mib(image.len())
+            ),
+        ));
+    }
+    let Some(image_type) = sniff::image_type(image) else {
+        return Err(reject(
+            415,
+            "That file is not a PNG, JPEG, GIF or WebP image.".into(),
+        ));
+    };
+    let draft = Draft::new(title, caption, tags).map_err(|message| reject(400, message))?;
+    Ok(draft.into_meme(now, image, image_type))
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// A meme from a `multipart/form-data` body with the fields `image`, `title`, `caption` and
+/// `tags`. Returns the meme and the image bytes to store.
+pub fn from_multipart<'a>(
+    content_type: Option<&str>,
+    body: &'a [u8],
+    now: i64,
+) -> Result<(Meme, &'a [u8]), Rejection> {
+    let malformed = |message: &str| Rejection {
+        status: 400,
+        message: message.into(),
+        ..Rejection::default()
+    };
+    let boundary = content_type.and_then(multipart::boundary).ok_or_else(|| {
+        malformed("The upload must be sent as multipart/form-data with a boundary.")
+    })?;
+    let parts = multipart::parse(body, &boundary).map_err(|e| {
+        malformed(&format!(
+            "The upload is not a well-formed multipart form: {}.",
+            e.0
+        ))
+    })?;
+    let text = |name: &str| {
+        parts
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| String::from_utf8_lossy(p.data).into_owned())
+            .unwrap_or_default()
+    };
+    let (title, caption, tags) = (text("title"), text("caption"), text("tags"));
+    let image = parts
+        .iter()
+        .find(|p| p.name == "image")
+        .map(|p| p.data)
+        .unwrap_or_default();
+    let meme = accept(now, image, &title, &caption, &tags)?;
+    Ok((meme, image))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\nrest";
+
+    fn form(fields: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (name, data) in fields {
+            let filename = if *name == "image" {
+                "; filename=\"m.png\""
+            } else {
+                ""
+            };
+            body.extend_from_slice(
+                format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--b--\r\n");
+        body
+    }
+
+    const CT: Option<&str> = Some("multipart/form-data; boundary=b");
+
+    #[test]
+    fn accepts_a_complete_form() {
+        let body = form(&[
+            ("image", PNG),
+            ("title", b"Reviewer 2"),
+            ("caption", b"c"),
+            ("tags", b"a, b"),
+        ]);
+        let (meme, image) = from_multipart(CT, &body, 5).unwrap();
+        assert_eq!(
+            (meme.title.as_str(), meme.created, meme.image_type.as_str()),
+            ("Reviewer 2", 5, "image/png")
+        );
+        assert_eq!(meme.tags, ["a", "b"]);
+        assert_eq!(image, PNG);
+    }
+
+    #[test]
+    fn refuses_with_the_right_status() {
+        let status =
+            |fields: &[(&str, &[u8])]| from_multipart(CT, &form(fields), 5).unwrap_err().status;
+        assert_eq!(status(&[("image", b"plain text"), ("title", b"t")]), 415);
+        assert_eq!(status(&[("image", PNG)]), 400);
+        assert_eq!(status(&[("title", b"t")]), 400);
+        let big = [PNG, &[0u8; MAX_IMAGE][..]].concat();
+        assert_eq!(status(&[("image", &big), ("title", b"t")]), 413);
+        assert_eq!(from_multipart(CT, b"garbage", 5).unwrap_err().status, 400);
+        assert_eq!(
+            from_multipart(Some("text/plain"), b"", 5)
+                .unwrap_err()
+                .status,
+            400
+        );
+    }
+
+    #[test]
+    fn keeps_the_fields_for_the_form() {
+        let err = from_multipart(
+            CT,
+            &form(&[("image", b"txt"), ("title", b"<t>"), ("tags", b"x")]),
+            5,
+        )
+        .unwrap_err();
+        assert_eq!((err.title.as_str(), err.tags.as_str()), ("<t>", "x"));
+    }
+}
