@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-manifest="${1:-manifests/demo.toml}"
+manifest="${1:-manifests/academemes.toml}"
 shift || true
 cargo build --release -p nebula-host
 exec target/release/nebula-host up "$manifest" --build "$@"

@@ -58,16 +58,20 @@ impl fmt::Display for StartFailure {
 
 impl std::error::Error for StartFailure {}
 
+/// One compile cache for the hosts of this test run. Entries are keyed by the wasm's hash and
+/// written atomically, so concurrent hosts share it safely.
+fn shared_cache() -> &'static Path {
+    static DIR: std::sync::OnceLock<TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("creating the shared compile cache"))
+        .path()
+}
+
 impl Host {
-    /// `nebula-host up MANIFEST --listen 127.0.0.1:0 EXTRA_ARGS`, with a fresh compile cache and
-    /// data folder; returns once the host says it is serving.
+    /// `nebula-host up MANIFEST --listen 127.0.0.1:0 EXTRA_ARGS`, with a fresh data folder and the
+    /// compile cache the tests share (so each component is compiled once per run); returns once
+    /// the host says it is serving. Tests of the cache itself use [`Host::up_with_cache`].
     pub fn up(manifest: &Path, extra_args: &[&str]) -> Result<Host> {
-        let cache = tempfile::tempdir()?;
-        let cache_dir = cache.path().to_path_buf();
-        Self::up_with_cache(manifest, extra_args, &cache_dir).map(|mut host| {
-            host._temp.push(cache);
-            host
-        })
+        Self::up_with_cache(manifest, extra_args, shared_cache())
     }
 
     /// Like [`Host::up`], but with the compile cache in `cache_dir`, which the caller keeps so
@@ -80,12 +84,8 @@ impl Host {
 
     /// `nebula-host serve COMPONENT --listen 127.0.0.1:0`: one component at every path.
     pub fn serve(component: &Path) -> Result<Host> {
-        let cache = tempfile::tempdir()?;
         let args: Vec<OsString> = vec!["serve".into(), component.into()];
-        Self::start(&args, cache.path()).map(|mut host| {
-            host._temp.push(cache);
-            host
-        })
+        Self::start(&args, shared_cache())
     }
 
     /// Runs `nebula-host up MANIFEST` expecting it to refuse to start: returns how it exited, or
