@@ -18,8 +18,7 @@ fn manifest() -> PathBuf {
 
 /// A host serving the site on a fresh, seeded database.
 fn site() -> Result<Host> {
-    let cache = repo_root().join("target/academemes-test-cache");
-    let host = Host::up_with_cache(&manifest(), &[], &cache)?;
+    let host = Host::up(&manifest(), &[])?;
     // The host seeds before or just after it starts serving; wait (bounded) for the memes.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

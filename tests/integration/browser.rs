@@ -34,10 +34,8 @@ fn academemes_in_a_real_browser() -> Result<()> {
     prerequisites(&browser_dir)?;
 
     guests();
-    // A fresh data folder (so the site is freshly seeded), and the compile cache that the
-    // Academemes API tests (`academemes.rs`) use, so the site's components compile once.
-    let cache = root.join("target/academemes-test-cache");
-    let host = Host::up_with_cache(&root.join("manifests/academemes.toml"), &[], &cache)?;
+    // A fresh data folder, so the site is freshly seeded.
+    let host = Host::up(&root.join("manifests/academemes.toml"), &[])?;
     wait_for_seed(&host)?;
 
     // Each run overwrites the screenshots (their names are fixed); a failure's is removed first

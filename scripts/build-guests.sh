@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds every guest component: the Rust ones (components/, a cargo workspace for wasm32-wasip2)
+# and the Python and JavaScript handlers. Prints how long each took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+timed() {
+  local what=$1; shift
+  local start=$SECONDS
+  "$@"
+  echo "build: $what took $((SECONDS - start))s"
+}
+
+timed "Rust guest components" sh -c 'cd components && cargo build --release --quiet'
+timed "Python handler (componentize-py)" sh components/quote-py/build.sh
+timed "JavaScript handler (componentize-js)" sh components/tagcloud-js/build.sh
