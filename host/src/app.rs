@@ -1,7 +1,7 @@
 //! An application: a validated manifest turned into a router, loaded components and effects.
 //! Built once at start; shared read-only by every request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::component::proxy::{Grants, Origin};
 use crate::component::slot::{Slot, Sweeper};
 use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
 use crate::effects::Effects;
-use crate::manifest::{Limits, Manifest, ReadDeclOp, RouteDecl, Startup};
+use crate::manifest::{ComponentDecl, Limits, Manifest, ReadDeclOp, RouteDecl, Startup};
 use crate::memo::{self, Memo};
 use crate::router::{MethodMatch, Routed, Router};
 
@@ -21,6 +22,9 @@ use crate::router::{MethodMatch, Routed, Router};
 pub struct Step {
     pub component: Arc<Slot>,
     pub limits: CallLimits,
+    /// Set when the component is a `wasi:http/proxy` one: what the manifest grants it. Such a
+    /// step is its route's only step, and the server streams the request to it.
+    pub proxy: Option<Arc<Grants>>,
 }
 
 /// A route, ready to serve.
@@ -50,6 +54,8 @@ pub struct App {
     started: Instant,
     /// Milliseconds after `started` of the last routed request.
     last_request: AtomicU64,
+    /// `[limits] max_header_bytes`: the largest request head the server reads.
+    pub max_header_bytes: u64,
 }
 
 /// Where the host keeps its files.
@@ -75,13 +81,17 @@ impl App {
         let sweeper = Sweeper::new();
         let mut loaded = BTreeMap::new();
         let mut refusals = Vec::new();
+        let mut proxies = BTreeSet::new();
         for (id, decl) in &manifest.components {
             let component = runtime
                 .load(id, &decl.path)
                 .with_context(|| format!("component `{id}` declared at {}", decl.location))?;
             log_cache(id, &component.cache);
-            if let Err(e) = component::ensure_pure(&component) {
+            if let Err(e) = component::ensure_servable(&component) {
                 refusals.push(format!("{e}\n  declared at {}", decl.location));
+            }
+            if component.is_proxy() {
+                proxies.insert(id.as_str());
             }
             loaded.insert(
                 id.clone(),
@@ -112,6 +122,9 @@ impl App {
                     .map(|id| Step {
                         component: loaded[id].clone(),
                         limits: call_limits(&manifest.components[id].limits),
+                        proxy: proxies
+                            .contains(id.as_str())
+                            .then(|| Arc::new(grants(&manifest.components[id]))),
                     })
                     .collect(),
                 memo: decl.memo
@@ -120,6 +133,10 @@ impl App {
                 decl: decl.clone(),
             })
             .collect::<Vec<_>>();
+        let misused = misused_proxies(manifest, |id| proxies.contains(id));
+        if !misused.is_empty() {
+            bail!("{}", misused.join("\n"));
+        }
         // Internal routes are run by the host only; HTTP never reaches them.
         let public: Vec<usize> = (0..routes.len())
             .filter(|&i| !routes[i].decl.internal)
@@ -139,6 +156,7 @@ impl App {
             sweeper,
             started: Instant::now(),
             last_request: AtomicU64::new(0),
+            max_header_bytes: manifest.max_header_bytes,
             startup: manifest.startup.clone(),
         })
     }
@@ -241,6 +259,59 @@ fn call_limits(limits: &Limits) -> CallLimits {
         memory: limits.memory,
         timeout: limits.timeout.max(Duration::from_millis(1)),
     }
+}
+
+/// What a `wasi:http` component's declaration grants it.
+fn grants(decl: &ComponentDecl) -> Grants {
+    Grants {
+        outbound: decl
+            .allowed_outbound_hosts
+            .iter()
+            .map(|h| Origin {
+                https: h.https,
+                host: h.host.clone(),
+                port: h.port,
+            })
+            .collect(),
+        env: decl.env.clone(),
+    }
+}
+
+/// Routes that give a `wasi:http` component what only pure handlers can use: a pipeline,
+/// storage reads and writes, or the `[startup]` run. One message per route, naming where it is.
+pub fn misused_proxies(manifest: &Manifest, is_proxy: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, decl) in manifest.routes.iter().enumerate() {
+        let Some(id) = decl.steps.iter().find(|id| is_proxy(id)) else {
+            continue;
+        };
+        let problem = if decl.steps.len() > 1 {
+            format!(
+                "runs wasi:http component `{id}` in a pipeline\n  hint: a wasi:http component \
+                 answers the request itself; give it a route of its own with `component = \"{id}\"`"
+            )
+        } else if !decl.reads.is_empty() || !decl.may_read.is_empty() || !decl.may_write.is_empty()
+        {
+            format!(
+                "gives wasi:http component `{id}` storage `reads`, `may_read` or `may_write`\n  \
+                 hint: storage effects are for nebula:pure handlers; remove them from this route"
+            )
+        } else if manifest.startup.as_ref().is_some_and(|s| s.route == i) {
+            format!(
+                "runs wasi:http component `{id}` as the `[startup]` route\n  hint: startup runs \
+                 a nebula:pure handler that returns writes; use one for seeding"
+            )
+        } else {
+            continue;
+        };
+        problems.push(format!(
+            "route `{} {}` {problem}\n  declared at {}",
+            method_label(&decl.method),
+            decl.path,
+            decl.location
+        ));
+    }
+    problems
 }
 
 fn method_label(m: &MethodMatch) -> &str {

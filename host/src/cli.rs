@@ -76,7 +76,8 @@ enum Command {
         #[arg(long, env = "NEBULA_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
     },
-    /// Print a component's imports and exports, and whether it is pure (exit 1 if not).
+    /// Print a component's imports and exports, and whether it can be served: as a pure
+    /// handler, or as a wasi:http/proxy component (exit 1 if neither).
     Inspect {
         component: PathBuf,
         #[arg(long, env = "NEBULA_CACHE_DIR")]
@@ -241,6 +242,7 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     };
     let runtime = runtime_for(&manifest, cache_dir)?;
     let mut problems = Vec::new();
+    let mut proxies = std::collections::BTreeSet::new();
     for (id, decl) in &manifest.components {
         if !decl.path.exists() {
             let hint = match &decl.build {
@@ -259,12 +261,18 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         }
         match runtime.load(id, &decl.path) {
             Ok(loaded) => {
-                if let Err(e) = component::ensure_pure(&loaded) {
+                if let Err(e) = component::ensure_servable(&loaded) {
                     problems.push(format!("error: {e}\n  --> {}", decl.location));
+                }
+                if loaded.is_proxy() {
+                    proxies.insert(id.as_str());
                 }
             }
             Err(e) => problems.push(format!("error: {e:#}\n  --> {}", decl.location)),
         }
+    }
+    for misuse in crate::app::misused_proxies(&manifest, |id| proxies.contains(id)) {
+        problems.push(format!("error: {misuse}"));
     }
     if problems.is_empty() {
         println!(
@@ -312,6 +320,9 @@ fn inspect(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> 
         CompileCache::new(cache_dir.or_else(CompileCache::default_dir)),
     )?;
     let (imports, exports, verdict) = runtime.describe(path)?;
+    if verdict.kind == Kind::HttpProxy {
+        return Ok(inspect_proxy(path, &imports, &exports));
+    }
     println!("component: {}", path.display());
     println!("kind:      {}", verdict.kind);
     println!(
@@ -348,14 +359,52 @@ fn inspect(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> 
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     println!("verdict:   NOT pure");
-    if verdict.kind == Kind::HttpProxy
-        && verdict
-            .refused
-            .iter()
-            .all(|r| r.import.starts_with("wasi:"))
-    {
-        println!("  (a wasi:http/proxy component; it is not a nebula:pure handler)");
-    }
     println!("{}", component::refusal_message(&id, &verdict));
     Ok(ExitCode::FAILURE)
+}
+
+/// `inspect` for a `wasi:http/proxy` component: what each import gives it, and whether the
+/// host links them all.
+fn inspect_proxy(path: &Path, imports: &[String], exports: &[String]) -> ExitCode {
+    use crate::component::proxy::policy;
+    println!("component: {}", path.display());
+    println!("kind:      wasi:http/proxy component");
+    println!(
+        "imports:{}",
+        if imports.is_empty() { " (none)" } else { "" }
+    );
+    for import in imports {
+        match policy::is_linked(import) {
+            true => println!("  {import}  [{}]", policy::capability(import)),
+            false => println!("  {import}  [REFUSED]"),
+        }
+    }
+    println!("exports:");
+    for export in exports {
+        println!("  {export}");
+    }
+    let refused = policy::judge(imports.iter().map(String::as_str));
+    if refused.is_empty() {
+        println!(
+            "verdict:   servable as a wasi:http/proxy component (not pure: a fresh instance per \
+             request, with only what the manifest grants it)"
+        );
+        println!("capabilities:");
+        println!(
+            "  outbound HTTP   only to the component's `allowed_outbound_hosts` (none by default)"
+        );
+        println!("  environment     only the component's `env` (none by default)");
+        println!("  files           none (no preopened directories)");
+        println!("  stdout, stderr  lines of the host log, prefixed with the component id");
+        println!("  clocks, random  real");
+        println!("  sockets         never");
+        return ExitCode::SUCCESS;
+    }
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    println!("verdict:   NOT servable");
+    println!("{}", policy::refusal_message(&id, &refused));
+    ExitCode::FAILURE
 }

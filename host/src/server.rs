@@ -1,11 +1,14 @@
 //! The HTTP edge: hyper's accept loop, HTTP <-> Nebula conversion, graceful shutdown.
-//! This is the only module that knows hyper.
+//! This is the only module that knows hyper's server; a route to a `wasi:http/proxy` component
+//! hands the hyper request, unread, to [`Runtime::call_proxy`](crate::component::Runtime), which
+//! streams it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -13,9 +16,18 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::app::App;
-use crate::component::Header;
+use crate::app::{App, Route};
+use crate::component::proxy::{BoxError, Grants, ProxyCall, ProxyError};
+use crate::component::{CallError, Header};
 use crate::handler::{self, BodyError, BodySource, Head, Reply};
+use crate::router::Routed;
+
+/// A response body: whole for pure handlers, streamed for `wasi:http` components.
+pub type Body = UnsyncBoxBody<Bytes, BoxError>;
+
+/// hyper's default read buffer limit (8 KiB + 100 × 4 KiB); raised only when
+/// `max_header_bytes` needs more, so that the header limit is the one that applies.
+const DEFAULT_MAX_BUF: usize = 8192 + 4096 * 100;
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
@@ -25,7 +37,17 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).keep_alive(true);
+    // A request head past `max_header_bytes` (or with more than hyper's 100 header fields, as
+    // for `wasmtime serve`) gets 431 Request Header Fields Too Large before any routing.
+    let max_header = usize::try_from(app.max_header_bytes).unwrap_or(usize::MAX);
+    http.timer(TokioTimer::new())
+        .keep_alive(true)
+        .max_header_size(max_header)
+        .max_buf_size(DEFAULT_MAX_BUF.max(max_header.saturating_add(8192)));
+    let proxies = app
+        .routes
+        .iter()
+        .any(|r| r.steps.iter().any(|s| s.proxy.is_some()));
     tokio::pin!(shutdown);
     loop {
         let (stream, _peer) = tokio::select! {
@@ -44,7 +66,7 @@ pub async fn serve(
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(serve_one(&app, req).await) }
+            async move { Ok::<_, Infallible>(serve_one(&app, req, proxies).await) }
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -61,7 +83,19 @@ pub async fn serve(
     Ok(())
 }
 
-async fn serve_one(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+/// Serves one request: streamed to a `wasi:http` component when its route has one (looked up
+/// only when the app has such routes), else the pure path of [`handler::handle`].
+async fn serve_one(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    proxies: bool,
+) -> hyper::Response<Body> {
+    if proxies
+        && let Routed::Found { route, .. } = app.route(req.method().as_str(), req.uri().path())
+        && let Some(grants) = &app.routes[route].steps[0].proxy
+    {
+        return serve_proxy(app, &app.routes[route], grants, req).await;
+    }
     let (parts, body) = req.into_parts();
     let headers = parts
         .headers
@@ -110,7 +144,55 @@ impl BodySource for HyperBody {
     }
 }
 
-fn to_hyper(reply: Reply) -> hyper::Response<Full<Bytes>> {
+/// Streams a request to the `wasi:http` component of `route` and its response back. Failures
+/// are logged where they happen; here they only become a status.
+async fn serve_proxy(
+    app: &App,
+    route: &Route,
+    grants: &Arc<Grants>,
+    req: hyper::Request<Incoming>,
+) -> hyper::Response<Body> {
+    let step = &route.steps[0];
+    let component = match step.component.get(&app.runtime).await {
+        Ok(component) => component,
+        Err(e) => {
+            eprintln!(
+                "error: {}: loading component `{}`: {e:#}",
+                route.label, step.component.id
+            );
+            return to_hyper(Reply::text(
+                500,
+                "internal error: the handler could not be loaded",
+            ));
+        }
+    };
+    let call = ProxyCall {
+        limits: step.limits,
+        max_body: route.decl.max_body,
+        grants,
+        label: &route.label,
+    };
+    let error = match app.runtime.call_proxy(&component, call, req).await {
+        Ok(response) => return response,
+        Err(e) => e,
+    };
+    to_hyper(match error {
+        ProxyError::Call(CallError::Timeout(_)) => {
+            Reply::text(504, "the handler ran past its deadline")
+        }
+        ProxyError::Call(_) | ProxyError::ErrorCode(_) => {
+            Reply::text(500, "internal error: the handler failed")
+        }
+        ProxyError::NoResponse => Reply::text(500, "internal error: the handler set no response"),
+        ProxyError::Busy(_) => Reply::text(503, "the server is busy; try again"),
+        ProxyError::BodyTooLarge(limit) => {
+            Reply::text(413, &format!("request body is larger than {limit} bytes"))
+        }
+        ProxyError::BadRequest(_) => Reply::text(400, "bad request: no `Host` header"),
+    })
+}
+
+fn to_hyper(reply: Reply) -> hyper::Response<Body> {
     let mut builder = hyper::Response::builder().status(reply.status);
     for (name, value) in &reply.headers {
         match (
@@ -121,12 +203,19 @@ fn to_hyper(reply: Reply) -> hyper::Response<Full<Bytes>> {
             _ => eprintln!("warning: dropped invalid response header `{name}`"),
         }
     }
-    builder.body(Full::new(reply.body)).unwrap_or_else(|e| {
+    builder.body(whole(reply.body)).unwrap_or_else(|e| {
         eprintln!("error: building the response failed: {e}");
-        let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"internal error\n")));
+        let mut r = hyper::Response::new(whole(Bytes::from_static(b"internal error\n")));
         *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         r
     })
+}
+
+/// A body sent in one piece.
+fn whole(bytes: Bytes) -> Body {
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// Binds the listening socket.

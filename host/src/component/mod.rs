@@ -6,6 +6,7 @@
 mod bindings;
 mod cache;
 mod epoch;
+pub mod proxy;
 pub mod purity;
 pub mod slot;
 
@@ -130,6 +131,8 @@ pub struct Loaded {
     pub verdict: Verdict,
     pub cache: CacheOutcome,
     pre: Option<bindings::HandlerPre<State>>,
+    /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
+    proxy: Option<proxy::Prepared>,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -192,12 +195,17 @@ impl Runtime {
         } else {
             None
         };
+        let proxy = (verdict.kind == Kind::HttpProxy)
+            .then(|| proxy::prepare(&self.engine, &component))
+            .transpose()
+            .with_context(|| format!("preparing wasi:http component `{id}`"))?;
         Ok(Loaded {
             id: id.to_owned(),
             digest,
             verdict,
             cache,
             pre,
+            proxy,
         })
     }
 
@@ -403,6 +411,15 @@ impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
     }
     fn now(&self) -> u64 {
         0
+    }
+}
+
+/// Makes sure a loaded component can be served, as pure or as `wasi:http/proxy`, or says why not.
+pub fn ensure_servable(loaded: &Loaded) -> anyhow::Result<()> {
+    match loaded.proxy_refusals() {
+        Some(refused) => bail!("{}", proxy::policy::refusal_message(&loaded.id, refused)),
+        None if loaded.is_proxy() => Ok(()),
+        None => ensure_pure(loaded),
     }
 }
 

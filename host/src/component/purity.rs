@@ -112,7 +112,7 @@ impl Verdict {
             } else {
                 refused.push(Refused {
                     import: import.to_owned(),
-                    hint: hint_for(name),
+                    hint: hint_for(import),
                 });
             }
         }
@@ -139,14 +139,50 @@ fn is_wasi_02(name: &str) -> bool {
         .is_some_and(|(_, v)| v.starts_with("0.2."))
 }
 
-fn hint_for(name: &str) -> &'static str {
+/// How each toolchain builds a component without WASI imports (docs/authoring.md).
+macro_rules! without_wasi {
+    () => {
+        "Rust: `no_std` with the nebula-guest crate (or target wasm32-unknown-unknown); \
+         Python: componentize-py `--stub-wasi`; JavaScript: ComponentizeJS \
+         `disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event']`"
+    };
+}
+
+/// What usually removes a refused import (`import` as the component names it, with version).
+fn hint_for(import: &str) -> &'static str {
+    let name = unversioned(import);
     if name.starts_with("wasi:sockets/") {
-        "networking is never given to a pure handler; declare the data it needs as reads in the manifest"
+        concat!(
+            "networking is never given to a pure handler: declare the data it needs as reads ",
+            "in the manifest. componentize-py links wasi:sockets into every component unless ",
+            "built with `--stub-wasi`; Rust's std::net needs it: build `no_std` with ",
+            "nebula-guest (or target wasm32-unknown-unknown)"
+        )
     } else if name == "wasi:http/outgoing-handler" {
-        "outbound HTTP is never given to a pure handler; fetch data in the host's effects layer instead"
+        concat!(
+            "outbound HTTP is never given to a pure handler: fetch data in the host's effects ",
+            "layer instead. ComponentizeJS links it for fetch(): add 'http' to ",
+            "`disableFeatures`; componentize-py: `--stub-wasi`"
+        )
+    } else if name.starts_with("wasi:http/") {
+        concat!(
+            "wasi:http is for wasi:http/proxy components, not pure handlers. ComponentizeJS ",
+            "leaves wasi:http/types (with wasi:io/poll and streams) for its fetch-event glue: ",
+            "add 'fetch-event' to `disableFeatures`; componentize-py: `--stub-wasi`; Rust: ",
+            "export `handle` of the `nebula:pure/handler` world with nebula-guest"
+        )
+    } else if STUBBED.contains(&name) {
+        concat!(
+            "only the WASI 0.2.x versions of this interface are stubbed; build against WASI ",
+            "0.2, or without WASI imports: ",
+            without_wasi!()
+        )
     } else if name.starts_with("wasi:") {
-        "only the inert WASI interfaces that language runtimes drag in are stubbed; remove this use, \
-         or for Rust build `no_std` with the nebula-guest crate"
+        concat!(
+            "only the inert WASI interfaces that language runtimes drag in are stubbed; remove ",
+            "this use, or build without WASI imports: ",
+            without_wasi!()
+        )
     } else {
         "a pure handler imports nothing; build it against the `nebula:pure/handler` world (wit/pure.wit)"
     }
@@ -222,5 +258,42 @@ mod tests {
     fn wasi_preview3_is_not_stubbed() {
         let v = Verdict::judge(["wasi:cli/exit@0.3.0"], ["handle"]);
         assert!(!v.is_pure());
+        assert!(v.refused[0].hint.contains("0.2.x"));
+        assert!(v.refused[0].hint.contains("no_std"));
+    }
+
+    #[test]
+    fn hints_name_the_flag_of_each_toolchain() {
+        let v = Verdict::judge(
+            [
+                "wasi:http/types@0.2.10",
+                "wasi:http/outgoing-handler@0.2.3",
+                "wasi:sockets/tcp@0.2.0",
+                "wasi:keyvalue/store@0.2.0-draft",
+            ],
+            ["handle"],
+        );
+        let hint = |i: usize| v.refused[i].hint;
+        assert!(hint(0).contains("disableFeatures") && hint(0).contains("fetch-event"));
+        assert!(hint(1).contains("'http'") && hint(1).contains("--stub-wasi"));
+        assert!(hint(2).contains("networking") && hint(2).contains("--stub-wasi"));
+        assert!(hint(2).contains("no_std") && hint(2).contains("wasm32-unknown-unknown"));
+        for flag in [
+            "--stub-wasi",
+            "disableFeatures",
+            "no_std",
+            "wasm32-unknown-unknown",
+        ] {
+            assert!(hint(3).contains(flag), "{flag}: {}", hint(3));
+        }
+    }
+
+    /// What componentize-py (`--stub-wasi`) makes: the world's types, plus an `exports`
+    /// interface of its own (the pre-initialisation hook); the kind comes from `handle`.
+    #[test]
+    fn componentize_py_extra_export_is_ignored() {
+        let v = Verdict::judge(["nebula:pure/types@0.1.0"], ["exports", "handle"]);
+        assert!(v.is_pure());
+        assert_eq!(v.kind, Kind::Pure);
     }
 }

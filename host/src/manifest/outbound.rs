@@ -24,10 +24,9 @@ impl fmt::Display for OutboundHost {
 
 const EXAMPLE: &str = "e.g. `https://api.example.com` or `http://127.0.0.1:8081`";
 
-impl TryFrom<&str> for OutboundHost {
-    type Error = Invalid;
-
-    fn try_from(text: &str) -> Result<Self, Invalid> {
+impl OutboundHost {
+    /// Reads one entry, or says what is wrong with it and how to write it.
+    pub(super) fn parse(text: &str) -> Result<Self, Invalid> {
         let invalid = |message: String, hint: String| Invalid {
             message,
             hint: Some(hint),
@@ -56,10 +55,7 @@ impl TryFrom<&str> for OutboundHost {
         }
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains(['/', '?', '#']) {
-            let host = authority
-                .split(['/', '?', '#'])
-                .next()
-                .unwrap_or_default();
+            let host = authority.split(['/', '?', '#']).next().unwrap_or_default();
             return Err(invalid(
                 format!("allowed outbound host `{text}` has a path"),
                 format!(
@@ -117,33 +113,66 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<String, String> {
-        OutboundHost::try_from(text)
+        OutboundHost::parse(text)
             .map(|h| h.to_string())
             .map_err(|e| format!("{} ({})", e.message, e.hint.unwrap_or_default()))
     }
 
     #[test]
     fn reads_origins_with_default_ports() {
-        assert_eq!(parse("https://api.example.com").unwrap(), "https://api.example.com:443");
-        assert_eq!(parse("http://127.0.0.1:8081").unwrap(), "http://127.0.0.1:8081");
-        assert_eq!(parse("HTTP://Example.COM/").unwrap(), "http://example.com:80");
+        assert_eq!(
+            parse("https://api.example.com").unwrap(),
+            "https://api.example.com:443"
+        );
+        assert_eq!(
+            parse("http://127.0.0.1:8081").unwrap(),
+            "http://127.0.0.1:8081"
+        );
+        assert_eq!(
+            parse("HTTP://Example.COM/").unwrap(),
+            "http://example.com:80"
+        );
         assert_eq!(parse("http://[::1]:9000").unwrap(), "http://[::1]:9000");
         assert_eq!(parse("http://[::1]").unwrap(), "http://[::1]:80");
     }
 
     #[test]
     fn rejects_what_it_cannot_enforce_with_a_hint() {
-        assert!(parse("api.example.com").unwrap_err().contains("has no scheme"));
-        assert!(parse("ftp://x.org").unwrap_err().contains("unsupported scheme `ftp`"));
-        assert!(parse("https://*.example.com").unwrap_err().contains("wildcard"));
+        assert!(
+            parse("api.example.com")
+                .unwrap_err()
+                .contains("has no scheme")
+        );
+        assert!(
+            parse("ftp://x.org")
+                .unwrap_err()
+                .contains("unsupported scheme `ftp`")
+        );
+        assert!(
+            parse("https://*.example.com")
+                .unwrap_err()
+                .contains("wildcard")
+        );
         assert!(
             parse("https://api.example.com/v1")
                 .unwrap_err()
                 .contains("`https://api.example.com`; every path")
         );
-        assert!(parse("http://localhost:http").unwrap_err().contains("invalid port"));
-        assert!(parse("http://localhost:0").unwrap_err().contains("invalid port"));
-        assert!(parse("http://u:p@host").unwrap_err().contains("user information"));
+        assert!(
+            parse("http://localhost:http")
+                .unwrap_err()
+                .contains("invalid port")
+        );
+        assert!(
+            parse("http://localhost:0")
+                .unwrap_err()
+                .contains("invalid port")
+        );
+        assert!(
+            parse("http://u:p@host")
+                .unwrap_err()
+                .contains("user information")
+        );
         assert!(parse("http://").unwrap_err().contains("invalid host"));
     }
 }

@@ -482,7 +482,9 @@ impl Validator<'_> {
                 self.source
                     .at(
                         value.span(),
-                        format!("`max_header_bytes` must be from 1 KiB to 1 MiB, not {bytes} bytes"),
+                        format!(
+                            "`max_header_bytes` must be from 1 KiB to 1 MiB, not {bytes} bytes"
+                        ),
                     )
                     .with_hint("e.g. `max_header_bytes = \"64 KiB\"` (the default)"),
             );
@@ -495,7 +497,7 @@ impl Validator<'_> {
     fn outbound_hosts(&mut self, raw: &[Spanned<String>]) -> Vec<OutboundHost> {
         let mut hosts: Vec<OutboundHost> = Vec::new();
         for entry in raw {
-            match OutboundHost::try_from(entry.get_ref().trim()) {
+            match OutboundHost::parse(entry.get_ref().trim()) {
                 Ok(host) if !hosts.contains(&host) => hosts.push(host),
                 Ok(_) => {}
                 Err(Invalid { message, hint }) => {

@@ -22,6 +22,16 @@ pub struct Guests {
     pub sockets: PathBuf,
     /// Exercises the effects layer: reads, dynamic reads, writes, bad writes, pipelines.
     pub effects_probe: PathBuf,
+    /// wasi:http/proxy: greets the last path segment, logs a line to stdout and to stderr.
+    pub http_hello: PathBuf,
+    /// wasi:http/proxy: streaming echo with trailers; shows headers, env, files, forbidden headers.
+    pub http_echo: PathBuf,
+    /// wasi:http/proxy: hashes fetched URLs (`/hash`), forwards to an upstream (`/forward`).
+    pub http_fetch: PathBuf,
+    /// wasi:http/proxy (WASI 0.2.2 bindings): never responds, traps, spins, sleeps, errors.
+    pub http_misbehave: PathBuf,
+    /// wasi:http/proxy that imports `wasi:sockets`: the host must refuse it.
+    pub http_sockets: PathBuf,
 }
 
 /// The repository root (this test is declared by `host/Cargo.toml`).
@@ -42,6 +52,19 @@ const CRATES: &[&str] = &[
     "hog",
     "sockets",
     "effects-probe",
+    // wasi:http/proxy components (tests/integration/proxy.rs).
+    "http-hello",
+    "http-echo",
+    "http-fetch",
+    "http-misbehave",
+    "http-sockets",
+    // Academemes (`manifests/academemes.toml`): the paths its manifest names.
+    "academemes-api",
+    "academemes-pages",
+    "academemes-upload",
+    "academemes-assets",
+    "academemes-seed",
+    "generator",
 ];
 
 /// Builds the guest components the first time it is called and returns their paths; later
@@ -72,6 +95,11 @@ fn build() -> Guests {
     println!("built the guest components in {:.1?}", started.elapsed());
 
     let release = repo_root().join("target/guests/wasm32-wasip2/release");
+    // Every crate built, including those only a manifest names (they have no field below).
+    for name in CRATES {
+        let path = release.join(format!("{}.wasm", name.replace('-', "_")));
+        assert!(path.is_file(), "the guest build made no {}", path.display());
+    }
     let wasm = |crate_name: &str| {
         debug_assert!(
             CRATES.contains(&crate_name),
@@ -89,6 +117,11 @@ fn build() -> Guests {
         hog: wasm("hog"),
         sockets: wasm("sockets"),
         effects_probe: wasm("effects-probe"),
+        http_hello: wasm("http-hello"),
+        http_echo: wasm("http-echo"),
+        http_fetch: wasm("http-fetch"),
+        http_misbehave: wasm("http-misbehave"),
+        http_sockets: wasm("http-sockets"),
     }
 }
 

@@ -2,6 +2,7 @@
 //! ones the diagnostic (message, file:line:col, hint) an author needs. No files, no runtime.
 //! Routes are tested in routes.rs, their reads in reads.rs.
 
+mod proxy;
 mod reads;
 mod routes;
 

@@ -1,0 +1,355 @@
+//! `wasi:http/proxy` components, served through wasmtime-wasi-http: a fresh instance per
+//! request from the same engine, pooling allocator and compile cache as pure components, with
+//! request and response bodies streamed (trailers included) and every capability granted per
+//! component.
+//!
+//! What a proxy component gets (docs/wasi-http.md): the request with its scheme and authority,
+//! minus the forbidden headers of [`wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS`] (which it
+//! cannot set either); outbound HTTP to its `allowed_outbound_hosts` only; its declared `env`;
+//! stdout and stderr as lines of the host log; real clocks and random; no preopened directory,
+//! no arguments, no sockets. Its imports are judged by [`policy`] at load.
+//!
+//! This module is the only one that knows wasmtime-wasi-http. It never touches storage.
+
+mod body;
+mod log;
+mod outbound;
+pub mod policy;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+pub use body::{BoxError, ProxyBody};
+pub use outbound::Origin;
+
+use super::purity::Refused;
+use super::{CallError, CallLimits, DeadlineExceeded, Limiter, Loaded, Runtime};
+
+/// What the manifest grants one proxy component; nothing by default.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    /// Origins outbound requests may go to.
+    pub outbound: Vec<Origin>,
+    /// Environment variables, in order.
+    pub env: Vec<(String, String)>,
+}
+
+/// One request's settings, from its route.
+#[derive(Debug, Clone, Copy)]
+pub struct ProxyCall<'a> {
+    pub limits: CallLimits,
+    /// The route's request body limit.
+    pub max_body: u64,
+    pub grants: &'a Arc<Grants>,
+    /// `METHOD /path` of the route, for the log.
+    pub label: &'a str,
+}
+
+/// Why a proxy call produced no response. Each is logged (with the route and component) by the
+/// time the caller sees it; the caller only picks a status.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("returned without setting a response")]
+    NoResponse,
+    #[error("answered with error code {0}")]
+    ErrorCode(String),
+    #[error("could not be started: {0}")]
+    Busy(String),
+    #[error("request body is larger than {0} bytes")]
+    BodyTooLarge(u64),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+}
+
+/// A proxy component, as loaded: ready to instantiate, or refused for its imports.
+pub(super) enum Prepared {
+    Ready(ProxyPre<ProxyState>),
+    Refused(Vec<Refused>),
+}
+
+/// What one request's store carries.
+pub(super) struct ProxyState {
+    limiter: Limiter,
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: outbound::Hooks,
+}
+
+impl WasiView for ProxyState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for ProxyState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// Judges a compiled proxy component's imports and, if they are all linked, pre-instantiates it.
+pub(super) fn prepare(engine: &Engine, component: &Component) -> anyhow::Result<Prepared> {
+    let ty = component.component_type();
+    let imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_owned()).collect();
+    let refused = policy::judge(imports.iter().map(String::as_str));
+    if !refused.is_empty() {
+        return Ok(Prepared::Refused(refused));
+    }
+    let mut linker = Linker::<ProxyState>::new(engine);
+    link(&mut linker)
+        .map_err(anyhow::Error::from)
+        .context("linking the wasi:http/proxy world")?;
+    let pre = linker
+        .instantiate_pre(component)
+        .and_then(ProxyPre::new)
+        .map_err(anyhow::Error::from)?;
+    Ok(Prepared::Ready(pre))
+}
+
+/// Links exactly the interfaces of [`policy::LINKED`].
+fn link(linker: &mut Linker<ProxyState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
+    use wasmtime_wasi::random::WasiRandom;
+    use wasmtime_wasi_io::bindings::wasi::io;
+
+    let l = linker;
+    io::error::add_to_linker::<ProxyState, HasTable>(l, |s| &mut s.table)?;
+    io::poll::add_to_linker::<ProxyState, HasTable>(l, |s| &mut s.table)?;
+    io::streams::add_to_linker::<ProxyState, HasTable>(l, |s| &mut s.table)?;
+    clocks::wall_clock::add_to_linker::<ProxyState, WasiClocks>(l, |s| s.clocks())?;
+    clocks::monotonic_clock::add_to_linker::<ProxyState, WasiClocks>(l, |s| s.clocks())?;
+    random::random::add_to_linker::<ProxyState, WasiRandom>(l, |s| s.wasi.random())?;
+    random::insecure::add_to_linker::<ProxyState, WasiRandom>(l, |s| s.wasi.random())?;
+    random::insecure_seed::add_to_linker::<ProxyState, WasiRandom>(l, |s| s.wasi.random())?;
+    cli::stdin::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::stdout::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::stderr::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::environment::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::exit::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_input::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_output::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_stdin::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_stdout::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    cli::terminal_stderr::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
+    filesystem::types::add_to_linker::<ProxyState, WasiFilesystem>(l, |s| s.filesystem())?;
+    filesystem::preopens::add_to_linker::<ProxyState, WasiFilesystem>(l, |s| s.filesystem())?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(l)
+}
+
+struct HasTable;
+impl wasmtime::component::HasData for HasTable {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+impl Loaded {
+    /// Whether this is a `wasi:http/proxy` component this host can serve.
+    pub fn is_proxy(&self) -> bool {
+        matches!(self.proxy, Some(Prepared::Ready(_)))
+    }
+
+    /// For a `wasi:http/proxy` component, the imports outside what [`policy`] links.
+    pub fn proxy_refusals(&self) -> Option<&[Refused]> {
+        match &self.proxy {
+            Some(Prepared::Refused(refused)) => Some(refused),
+            _ => None,
+        }
+    }
+}
+
+/// What the guest's `response-outparam.set` delivers.
+type Delivered = Result<http::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>, ErrorCode>;
+
+impl Runtime {
+    /// Serves one request with a fresh instance of a proxy component. The guest runs in a task
+    /// of its own, so that it goes on streaming the response body after its head is returned;
+    /// the task ends when the guest returns, traps or reaches the deadline, whichever is first,
+    /// and a client that goes away does not stop it early (its writes then fail).
+    pub async fn call_proxy<B>(
+        &self,
+        component: &Loaded,
+        call: ProxyCall<'_>,
+        request: http::Request<B>,
+    ) -> Result<http::Response<ProxyBody>, ProxyError>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let Some(Prepared::Ready(pre)) = &component.proxy else {
+            return Err(CallError::Trap(format!(
+                "component `{}` is not servable as wasi:http/proxy",
+                component.id
+            ))
+            .into());
+        };
+        let declared = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > call.max_body) {
+            return Err(ProxyError::BodyTooLarge(call.max_body));
+        }
+        let request = request.map(|b| body::Capped::new(b, call.max_body));
+
+        let id: Arc<str> = component.id.as_str().into();
+        let deadline = Instant::now() + call.limits.timeout;
+        let mut store = self.proxy_store(&id, call.limits.memory, deadline, call.grants);
+        let (tx, rx) = tokio::sync::oneshot::channel::<Delivered>();
+        let responded = Arc::new(AtomicBool::new(false));
+        let set = responded.clone();
+        let resources = (|| -> wasmtime::Result<_> {
+            let mut http = store.data_mut().http();
+            let req = http.new_incoming_request(Scheme::Http, request)?;
+            let out = http.new_response_outparam_from_callback(move |response| {
+                set.store(true, Ordering::Release);
+                // The client may be gone; the guest is not told (wasmtime#10784).
+                let _ = tx.send(response);
+            })?;
+            Ok((req, out))
+        })();
+        let (req, out) = match resources {
+            Ok(resources) => resources,
+            // The request has neither an absolute URI nor a `Host` header.
+            Err(e) => return Err(ProxyError::BadRequest(format!("{e:#}"))),
+        };
+
+        let failed = Arc::new(AtomicBool::new(false));
+        let running = self.ticker.running();
+        let task = {
+            let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
+            let (label, limits) = (call.label.to_owned(), call.limits);
+            tokio::spawn(async move {
+                let _running = running;
+                let ran = tokio::time::timeout_at(deadline.into(), async {
+                    let proxy = pre.instantiate_async(&mut store).await.map_err(|e| {
+                        match e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+                            Some(busy) => ProxyError::Busy(busy.to_string()),
+                            None => called(&store, limits, e),
+                        }
+                    })?;
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, req, out)
+                        .await
+                        .map_err(|e| called(&store, limits, e))
+                })
+                .await;
+                let result = match ran {
+                    Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
+                    Ok(Ok(())) => Err(ProxyError::NoResponse),
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(CallError::Timeout(limits.timeout).into()),
+                };
+                if let Err(e) = &result {
+                    failed.store(true, Ordering::Release);
+                    let when = match responded.load(Ordering::Acquire) {
+                        true => ", after its response began (so the response is cut off),",
+                        false => "",
+                    };
+                    let id = &store.data().hooks.id;
+                    eprintln!("error: {label}: component `{id}`{when} {e}");
+                }
+                // Dropping the store drops an unset response-outparam, which wakes the caller.
+                drop(store);
+                result
+            })
+        };
+
+        match rx.await {
+            Ok(Ok(response)) => Ok(response.map(|b| body::Guarded::new(b, failed).boxed_unsync())),
+            Ok(Err(code)) => {
+                eprintln!(
+                    "error: {}: component `{}` answered with error code {code:?}",
+                    call.label, component.id
+                );
+                Err(ProxyError::ErrorCode(format!("{code:?}")))
+            }
+            // The store is gone and the response was never set: the task says why.
+            Err(_) => match task.await {
+                Ok(Err(e)) => Err(e),
+                Ok(Ok(())) => Err(ProxyError::NoResponse),
+                Err(e) => Err(CallError::Trap(format!("the guest's task failed: {e}")).into()),
+            },
+        }
+    }
+
+    /// A store for one request: memory cap, epoch deadline, and a WASI context holding only
+    /// what the component was granted.
+    fn proxy_store(
+        &self,
+        id: &Arc<str>,
+        memory: u64,
+        deadline: Instant,
+        grants: &Arc<Grants>,
+    ) -> Store<ProxyState> {
+        let wasi = WasiCtx::builder()
+            .envs(&grants.env)
+            .stdout(log::GuestLog::new(id))
+            .stderr(log::GuestLog::new(id))
+            .build();
+        let state = ProxyState {
+            limiter: Limiter {
+                cap: memory,
+                denied: false,
+            },
+            table: ResourceTable::new(),
+            wasi,
+            http: WasiHttpCtx::new(),
+            hooks: outbound::Hooks {
+                id: id.clone(),
+                grants: grants.clone(),
+            },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        // As in `call_pure`: the epoch ticks only while calls run, and a guest in a loop traps
+        // at the deadline. A guest waiting on the host is cut off by the task's timeout instead.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(wasmtime::Error::new(DeadlineExceeded))
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+}
+
+/// A failed instantiation or call, as a [`ProxyError`].
+fn called(store: &Store<ProxyState>, limits: CallLimits, e: wasmtime::Error) -> ProxyError {
+    if e.downcast_ref::<DeadlineExceeded>().is_some() {
+        CallError::Timeout(limits.timeout)
+    } else if store.data().limiter.denied {
+        CallError::MemoryCap {
+            cap: limits.memory,
+            trap: format!("{e:#}"),
+        }
+    } else {
+        CallError::Trap(format!("{e:#}"))
+    }
+    .into()
+}
