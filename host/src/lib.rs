@@ -4,7 +4,8 @@
 //! 1. [`server`] accepts HTTP (hyper) and hands plain data to the handler;
 //! 2. [`router`] maps method and path to a route of the [`manifest`];
 //! 3. [`effects`] performs the reads the route declares (redb, behind a small `Store` seam);
-//! 4. [`component`] calls the pure handler in a fresh wasmtime instance;
+//! 4. [`component`] calls the pure handler in a fresh wasmtime instance (or streams the request
+//!    to a `wasi:http/proxy` component, which then does its own I/O within its grants);
 //! 5. [`effects`] applies the writes the handler returned, in one transaction;
 //! 6. [`handler`] walks these steps for each request and builds the response; [`memo`] replays
 //!    pure results keyed by their inputs, so a hit skips steps 3–5.
