@@ -24,3 +24,22 @@ if [ ! -f tests/browser/node_modules/.package-lock.json ] ||
    [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+
+# Pure handlers in Python and JavaScript (docs/authoring.md; built by their `build` commands in
+# manifests/academemes.toml and by tests/integration/polyglot.rs):
+# componentize-py for components/quote-py, pinned by its requirements.txt ...
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "setup.sh: Python 3.10 or later with pip is needed for components/quote-py" >&2
+  exit 1
+fi
+want_cpy=$(sed -n 's/^componentize-py==//p' components/quote-py/requirements.txt)
+have_cpy=$(python3 -c 'import importlib.metadata as m; print(m.version("componentize-py"))' 2>/dev/null || true)
+if [ "$have_cpy" != "$want_cpy" ]; then
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+    -r components/quote-py/requirements.txt
+fi
+# ... and ComponentizeJS for components/tagcloud-js, pinned by its package-lock.json.
+if [ ! -f components/tagcloud-js/node_modules/.package-lock.json ] ||
+   [ components/tagcloud-js/package-lock.json -nt components/tagcloud-js/node_modules/.package-lock.json ]; then
+  (cd components/tagcloud-js && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -6,12 +6,15 @@
 mod harness;
 
 mod academemes;
+mod browser;
 mod cache;
 mod demo;
 mod effects;
 mod failures;
 mod lifecycle;
 mod manifest_errors;
+mod polyglot;
+mod proxy;
 mod purity;
 mod routing;
 mod scaling;
