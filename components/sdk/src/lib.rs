@@ -2,7 +2,8 @@
 //!
 //! Handlers are `no_std` so that the component imports nothing: Rust's std on wasm32-wasip2
 //! pulls in `wasi:cli/environment`, `exit` and stderr for its panic machinery even when a
-//! handler does no I/O. This crate supplies what std would: an allocator and a panic handler.
+//! handler does no I/O. This crate supplies what std would: an allocator (a bump allocator: each instance serves one request) and a
+//! panic handler.
 #![no_std]
 
 extern crate alloc;
@@ -42,8 +43,11 @@ pub fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Out
 }
 
 #[cfg(target_arch = "wasm32")]
+mod heap;
+
+#[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOCATOR: heap::Bump = heap::Bump::new();
 
 /// A panic traps the instance; the host answers 500 and logs the trap.
 #[cfg(target_arch = "wasm32")]

@@ -157,10 +157,19 @@ impl Runtime {
             .total_tables(n * 4)
             .total_stacks(n)
             .max_memory_size(usize::try_from(settings.max_memory).context("memory cap too large")?)
-            // Keep a small resident prefix of each slot and reset it with memset on reuse: cheaper
-            // than madvise + page faults for small pure handlers.
-            .linear_memory_keep_resident(128 << 10)
             .table_keep_resident(16 << 10);
+        // Reset memory that a request dirtied instead of unmapping it: with Linux's PAGEMAP_SCAN
+        // only the dirty pages of a slot are reset (by memset), so a large resident prefix costs
+        // nothing; without it the prefix is reset whole, so keep it small. Either way no madvise
+        // and page faults for the next request on the slot.
+        // (Measured on the hello component: 40 µs of CPU per request with 128 KiB memset and
+        // dlmalloc growing memory, 20 µs with PAGEMAP_SCAN and the guest's bump allocator.)
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            pool.pagemap_scan(wasmtime::Enabled::Yes);
+            pool.linear_memory_keep_resident(4 << 20);
+        } else {
+            pool.linear_memory_keep_resident(128 << 10);
+        }
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
         let mut linker = Linker::<State>::new(&engine);
