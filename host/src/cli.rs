@@ -161,10 +161,13 @@ fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCod
         let app = Arc::new(app);
         if idle.idle_unload > 0 {
             let memo = app.memo.clone();
-            let sweeper = app
-                .sweeper
-                .clone()
-                .run(Duration::from_secs(idle.idle_unload), move || memo.clear());
+            let sweeper =
+                app.sweeper
+                    .clone()
+                    .run(Duration::from_secs(idle.idle_unload), move || {
+                        memo.clear();
+                        crate::component::slot::release_memory();
+                    });
             tokio::spawn(sweeper);
         }
         let idle_exit = idle.idle_exit.map(Duration::from_secs);

@@ -111,6 +111,18 @@ impl Slot {
     }
 }
 
+/// Gives freed heap memory back to the OS once everything is unloaded, so an idle host's RSS
+/// falls back instead of keeping the high-water mark of its busy period.
+pub fn release_memory() {
+    // SAFETY: `malloc_trim` only walks glibc's own heap under its own lock; it has no
+    // preconditions and returns whether memory was released.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[expect(unsafe_code, reason = "glibc's malloc_trim has no safe binding")]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Unloads idle components. Without a TTL it never runs.
 #[derive(Debug, Default)]
 pub struct Sweeper {
