@@ -282,37 +282,48 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        let deadline = Instant::now() + limits.timeout;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                Err(wasmtime::Error::new(DeadlineExceeded))
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
+        trap_at(&mut store, Instant::now() + limits.timeout);
         let _running = self.ticker.running();
         let result = async {
             let handler = pre.instantiate_async(&mut store).await?;
             handler.call_handle(&mut store, input).await
         }
         .await;
-        result.map_err(|e| {
-            if e.downcast_ref::<DeadlineExceeded>().is_some() {
-                CallError::Timeout(limits.timeout)
-            } else if store.data().limiter.denied {
-                CallError::MemoryCap {
-                    cap: limits.memory,
-                    trap: format!("{e:#}"),
-                }
-            } else {
-                CallError::Trap(format!("{e:#}"))
-            }
-        })
+        result.map_err(|e| CallError::classify(e, limits, store.data().limiter.denied))
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+}
+
+/// Makes the store's guest yield at every epoch tick and trap with [`DeadlineExceeded`] once
+/// `deadline` has passed. The epoch ticks only while calls run (see `epoch`).
+fn trap_at<T: 'static>(store: &mut Store<T>, deadline: Instant) {
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Err(wasmtime::Error::new(DeadlineExceeded))
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+}
+
+impl CallError {
+    /// Names what stopped a call: the deadline, the memory cap (`denied`: the limiter refused
+    /// a growth), or any other trap.
+    fn classify(e: wasmtime::Error, limits: CallLimits, denied: bool) -> CallError {
+        if e.downcast_ref::<DeadlineExceeded>().is_some() {
+            CallError::Timeout(limits.timeout)
+        } else if denied {
+            CallError::MemoryCap {
+                cap: limits.memory,
+                trap: format!("{e:#}"),
+            }
+        } else {
+            CallError::Trap(format!("{e:#}"))
+        }
     }
 }
 

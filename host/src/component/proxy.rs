@@ -24,7 +24,7 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
@@ -34,7 +34,7 @@ pub use body::{BoxError, ProxyBody};
 pub use outbound::Origin;
 
 use super::purity::Refused;
-use super::{CallError, CallLimits, DeadlineExceeded, Limiter, Loaded, Runtime};
+use super::{CallError, CallLimits, Limiter, Loaded, Runtime, trap_at};
 
 /// What the manifest grants one proxy component; nothing by default.
 #[derive(Debug, Clone, Default)]
@@ -325,31 +325,14 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        // As in `call_pure`: the epoch ticks only while calls run, and a guest in a loop traps
-        // at the deadline. A guest waiting on the host is cut off by the task's timeout instead.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                Err(wasmtime::Error::new(DeadlineExceeded))
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
+        // As in `call_pure`: a guest in a loop traps at the deadline. A guest waiting on the
+        // host is cut off by the task's timeout instead.
+        trap_at(&mut store, deadline);
         store
     }
 }
 
 /// A failed instantiation or call, as a [`ProxyError`].
 fn called(store: &Store<ProxyState>, limits: CallLimits, e: wasmtime::Error) -> ProxyError {
-    if e.downcast_ref::<DeadlineExceeded>().is_some() {
-        CallError::Timeout(limits.timeout)
-    } else if store.data().limiter.denied {
-        CallError::MemoryCap {
-            cap: limits.memory,
-            trap: format!("{e:#}"),
-        }
-    } else {
-        CallError::Trap(format!("{e:#}"))
-    }
-    .into()
+    CallError::classify(e, limits, store.data().limiter.denied).into()
 }
