@@ -154,6 +154,10 @@ fn bodies() -> [Body; 5] {
     ]
 }
 
+#[expect(
+    clippy::needless_range_loop,
+    reason = "vector components, as in the reference program"
+)]
 fn offset_momentum(bodies: &mut [Body; 5]) {
     let mut p = [0.0; 3];
     for b in bodies.iter() {
@@ -185,6 +189,10 @@ fn energy(bodies: &[Body; 5]) -> f64 {
 }
 
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+#[expect(
+    clippy::needless_range_loop,
+    reason = "vector components, as in the reference program"
+)]
 fn advance(bodies: &mut [Body; 5], dt: f64) {
     for i in 0..bodies.len() {
         let (head, tail) = bodies.split_at_mut(i + 1);
@@ -317,9 +325,9 @@ pub fn mandelbrot(n: usize) -> String {
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     let mut out = String::new();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "P4 {n} {n}: {} bytes, fnv1a64 {hash:016x}\n",
+        "P4 {n} {n}: {} bytes, fnv1a64 {hash:016x}",
         bitmap.len()
     );
     out
