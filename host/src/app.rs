@@ -230,8 +230,11 @@ impl App {
         let manifest = Manifest::parse(
             Path::new("<serve>"),
             &format!(
-                "version = 1\n[components.main]\npath = {:?}\n[[routes]]\nroute = \"* /{{*path}}\"\ncomponent = \"main\"\n",
-                path.canonicalize().unwrap_or_else(|_| path.to_owned())
+                "version = 1\n[components.main]\npath = {}\n[[routes]]\nroute = \"* /{{*path}}\"\ncomponent = \"main\"\n",
+                // A TOML string, escaped by the TOML library itself.
+                toml::Value::String(
+                    path.canonicalize().unwrap_or_else(|_| path.to_owned()).display().to_string()
+                )
             ),
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -241,7 +244,8 @@ impl App {
     }
 }
 
-fn engine_settings(manifest: &Manifest) -> EngineSettings {
+/// The engine a manifest needs: pool slots as large as its largest memory cap.
+pub fn engine_settings(manifest: &Manifest) -> EngineSettings {
     let max_memory = manifest
         .components
         .values()

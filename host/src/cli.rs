@@ -301,18 +301,8 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime_for(manifest: &Manifest, cache_dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
-    let max_memory = manifest
-        .components
-        .values()
-        .map(|c| c.limits.memory)
-        .max()
-        .unwrap_or(0);
-    let settings = EngineSettings {
-        max_memory: max_memory.max(manifest.limits.memory),
-        ..Default::default()
-    };
     Runtime::new(
-        &settings,
+        &crate::app::engine_settings(manifest),
         CompileCache::new(cache_dir.or_else(CompileCache::default_dir)),
     )
 }
