@@ -148,6 +148,12 @@ def write_results(r: dict, path: Path) -> None:
         "- The server and the load generator share this machine's cores, and the machine is "
         "shared with other work: the *other load* column is the machine's CPU busy time not "
         "spent by the server or wrk during the run (from /proc/stat), so noisy rows can be spotted."
+        + (
+            f" Before each measurement the harness waited up to {s['wait_quiet_s']:g} s for the "
+            "machine to be under 15% busy."
+            if s.get("wait_quiet_s")
+            else ""
+        )
     )
     L.append("")
 

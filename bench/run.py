@@ -54,8 +54,11 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
 
 # Benchmarks Game sizes that take about a second natively on the reference machine (2-core AMD
-# EPYC VM); fannkuch-redux's next size (11) takes ~12x longer, so it stays at 10.
-DEFAULT_SIZES = {"nbody": 13_000_000, "fannkuch-redux": 10, "mandelbrot": 3500, "binary-trees": 17}
+# EPYC VM): nbody and mandelbrot ~1.0 s. fannkuch-redux 10 takes 0.2 s and 11 ~12x longer, so it
+# stays at 10. binary-trees 17 takes 0.5 s; 18 would take 1.3 s but traps in the guest: the
+# nebula-guest SDK's bump allocator frees nothing within a request, and depth 18 allocates more
+# than the 512 MiB memory limit of bench/manifests/compute.toml.
+DEFAULT_SIZES = {"nbody": 25_000_000, "fannkuch-redux": 10, "mandelbrot": 4000, "binary-trees": 17}
 
 # The targets of issue #6 (bench/README.md, "Targets").
 TARGET_PURE_CPU_US = 25.0
@@ -125,6 +128,22 @@ def system_cpu() -> dict[str, float]:
     steal = v[7] if len(v) > 7 else 0
     total = sum(v[:8])
     return {"busy": (total - idle) / CLK_TCK, "steal": steal / CLK_TCK, "total": total / CLK_TCK}
+
+
+def wait_quiet(max_wait: float, threshold_pct: float = 15.0) -> tuple[float, float]:
+    """Waits (at most `max_wait` seconds) until the machine's CPUs are less than `threshold_pct`
+    busy over one second, the harness's own servers being idle meanwhile; returns the seconds
+    waited and the last busy percentage. On a shared machine this keeps other people's builds
+    out of the measurements when they pause."""
+    waited, busy_pct = 0.0, 0.0
+    while True:
+        a = system_cpu()
+        time.sleep(1.0)
+        b = system_cpu()
+        busy_pct = 100.0 * (b["busy"] - a["busy"]) / max(1e-9, b["total"] - a["total"])
+        if busy_pct < threshold_pct or waited + 1.0 >= max_wait:
+            return waited, busy_pct
+        waited += 1.0
 
 
 def children_cpu_seconds() -> float:
@@ -292,6 +311,7 @@ class Wrk:
     def __init__(self, args, cpu: int | None):
         self.threads, self.connections = args.threads, args.connections
         self.duration, self.warmup, self.cpu = args.duration, args.warmup, cpu
+        self.quiet = args.wait_quiet
 
     def flags(self, duration: float) -> list[str]:
         return ["-t", str(self.threads), "-c", str(self.connections), "-d", f"{duration:g}s"]
@@ -308,11 +328,12 @@ class Wrk:
         )
 
     def measure(self, server: Server, path: str, script: Path | None = None) -> dict:
+        waited, busy = wait_quiet(self.quiet) if self.quiet > 0 else (0.0, float("nan"))
         if self.warmup > 0:
             self._wrk(self.command(server.port, path, script, self.warmup), self.warmup)
         reset_peak_rss(server.pid)
         argv = self.command(server.port, path, script, self.duration)
-        res: dict = {}
+        res: dict = {"quiet_wait_s": waited, "busy_before_pct": busy}
         tick0 = proc_stat_cpu_seconds(server.pid)
         cpu0, sys0, ch0 = proc_cpu_seconds(server.pid), system_cpu(), children_cpu_seconds()
         t0 = time.perf_counter()
@@ -588,6 +609,8 @@ class Harness:
             targets += [("academemes (seeded data)", "academemes", "/", True)]
         for label, kind, path, has_cache in targets:
             for cache_kind in (["warm", "empty"] if has_cache else ["n/a"]):
+                if self.args.wait_quiet > 0:
+                    wait_quiet(self.args.wait_quiet)
                 times, error = [], None
                 warm_dir = self.tmp / f"cold-{kind}-warm"
                 if cache_kind == "warm":
@@ -645,6 +668,8 @@ class Harness:
         try:
             server.wait_ready("/compute/nbody/1000", timeout=120)
             for bench, n in sizes.items():
+                if self.args.wait_quiet > 0:
+                    wait_quiet(self.args.wait_quiet)
                 native_times, native_cpu = [], []
                 for _ in range(reps):
                     # A fresh process per run, as the guest gets a fresh instance per request.
@@ -832,12 +857,13 @@ def parse_args(argv=None):
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     p.add_argument("--cold-reps", type=int, help="cold starts per server and cache state (default 10, quick 3)")
     p.add_argument("--compute-reps", type=int, help="runs per compute benchmark (default 3, quick 1)")
-    p.add_argument("--compute-sizes", help="e.g. nbody=13000000,fannkuch-redux=10,mandelbrot=3500,binary-trees=17")
+    p.add_argument("--compute-sizes", help="default nbody=25000000,fannkuch-redux=10,mandelbrot=4000,binary-trees=17")
     p.add_argument("--idle-window", type=float, help="idle CPU sampling window in seconds (default 60, quick 10)")
     p.add_argument("--idle-unload", type=int, default=5, help="--idle-unload SECONDS given to nebula-host, if it has the flag (default 5)")
     p.add_argument("--load-step", type=float, help="seconds per load-simulation step (default 20, quick 5)")
     p.add_argument("--low-users", type=int, default=8, help="simulated users in the low step (default 8)")
     p.add_argument("--peak-users", type=int, default=24, help="simulated users in the peak step (default 24)")
+    p.add_argument("--wait-quiet", type=float, help="before each measurement, wait up to this many seconds for the machine to be under 15%% busy (default 20, quick 5; 0 = do not wait)")
     p.add_argument("--only", help="comma list of sections: hello,http,academemes,cold,compute,idle,load")
     p.add_argument("--no-build", action="store_true", help="use the binaries already in target/")
     p.add_argument("--no-pin", action="store_true", help="do not pin servers to CPU 1 and clients to CPU 0")
@@ -851,6 +877,8 @@ def parse_args(argv=None):
     args.compute_reps = args.compute_reps or (1 if q else 3)
     args.idle_window = args.idle_window or (10.0 if q else 60.0)
     args.load_step = args.load_step or (5.0 if q else 20.0)
+    if args.wait_quiet is None:
+        args.wait_quiet = 5.0 if q else 20.0
     if args.only:
         args.only = {s.strip() for s in args.only.split(",")}
     return args
@@ -909,6 +937,7 @@ def main(argv=None) -> int:
         "settings": {
             "wrk": shlex.join(h.wrk.flags(args.duration)) + " --latency",
             "warmup_s": args.warmup,
+            "wait_quiet_s": args.wait_quiet,
             "pinning": None if args.no_pin else {"server": h.server_cpu, "client": h.client_cpu},
             "cold_reps": args.cold_reps,
             "compute_reps": args.compute_reps,
