@@ -70,3 +70,15 @@ for (const form of document.querySelectorAll("form[data-generator]")) {
   form.addEventListener("change", update);
   update();
 }
+
+// Side panels rendered by other pure handlers (the quote of the day is written in Python, the
+// tag cloud in JavaScript): fetched after the page, so the grid never waits for them. The date
+// is the reader's, so the quote changes at their midnight and stays memoizable all day.
+for (const panel of document.querySelectorAll("[data-fragment]")) {
+  let url = panel.dataset.fragment;
+  if ("dated" in panel.dataset) url += `?date=${new Date().toLocaleDateString("sv")}`;
+  fetch(url)
+    .then((r) => (r.ok ? r.text() : ""))
+    .then((html) => { if (html) panel.insertAdjacentHTML("beforeend", html); else panel.remove(); })
+    .catch(() => panel.remove());
+}

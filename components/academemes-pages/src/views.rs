@@ -159,7 +159,11 @@ pub fn grid_page(source: &Source, page: &Listing, continued: bool) -> String {
 {tabs}
 </section>
 {grid}
-{pager}"#,
+{pager}
+<section class="panels" aria-label="Around the department">
+<aside class="card panel" aria-label="Quote of the day" data-fragment="/fragments/quote" data-dated><h2 class="panel-title">Quote of the day</h2></aside>
+<aside class="card panel" aria-label="Popular tags" data-fragment="/fragments/tagcloud?top=24"><h2 class="panel-title">Popular tags</h2></aside>
+</section>"#,
         heading = escape(&heading),
     );
     layout(&Page {
