@@ -15,6 +15,9 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use super::{ListRequest, ReadRequest, WriteOp};
 use crate::component::{Entry, Page, ReadValue};
 
+/// redb's own page cache, per database.
+const CACHE_BYTES: usize = 32 << 20;
+
 /// What a collection is, as far as storage cares.
 #[derive(Debug, Clone, Default)]
 pub struct CollectionSchema {
@@ -71,7 +74,11 @@ impl RedbStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("creating `{}`: {e}", dir.display())))?;
         }
-        let db = Database::create(path)
+        // redb's default page cache is 1 GiB, which a busy host fills and never gives back; the
+        // OS page cache already holds the file, so a small cache of our own is enough.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
             .map_err(|e| StoreError(format!("opening `{}`: {e}", path.display())))?;
         let txn = db.begin_write().map_err(err)?;
         for (name, c) in &schema {
