@@ -166,7 +166,9 @@ impl Runtime {
         // dlmalloc growing memory, 20 µs with PAGEMAP_SCAN and the guest's bump allocator.)
         if PoolingAllocationConfig::is_pagemap_scan_available() {
             pool.pagemap_scan(wasmtime::Enabled::Yes);
-            pool.linear_memory_keep_resident(4 << 20);
+            // The guests' initial memory (components/.cargo/config.toml): the scan walks this
+            // whole range on every reset, so no wider than what a request usually touches.
+            pool.linear_memory_keep_resident(1 << 20);
         } else {
             pool.linear_memory_keep_resident(128 << 10);
         }
