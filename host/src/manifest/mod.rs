@@ -1,11 +1,14 @@
 //! The manifest: TOML text -> a validated [`Manifest`], or every problem found, each with
 //! file:line:col, the source line and a hint. The format is docs/manifest.md.
 //!
-//! Stages: `raw` (serde types that keep spans) -> `validate` (top-level tables), `routes` and
-//! `reads` -> [`Manifest`]; `diagnostic` turns spans into what users see, `limits` and `template`
-//! are the value types. Parsing is sync and does no I/O: it does not look at the component files
+//! Stages, each depending only on those after it: `validate` (the file, the top-level tables)
+//! -> `routes` -> `reads`, which check references against `declared`; all three report through
+//! `validator` (the problems found so far, and the checks every table shares); `raw` holds the
+//! serde types that keep spans, `diagnostic` turns spans into what users see, `limits`,
+//! `outbound` and `template` are the value types. This file holds the validated types only. Parsing is sync and does no I/O: it does not look at the component files
 //! (that is `check`'s job) and never touches the store; only [`Manifest::load`] reads the file.
 
+mod declared;
 mod diagnostic;
 mod limits;
 mod outbound;
@@ -14,6 +17,7 @@ mod reads;
 mod routes;
 mod template;
 mod validate;
+mod validator;
 
 #[cfg(test)]
 mod golden;
@@ -22,7 +26,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
 pub use limits::{DEFAULT_MAX_HEADER_BYTES, Limits};
@@ -155,42 +159,4 @@ pub enum ReadDeclOp {
         max_limit: u32,
     },
     Now,
-}
-
-impl Manifest {
-    /// Reads and validates a manifest file. On failure returns every problem found: a syntax
-    /// error stops early, semantic errors are all collected.
-    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|err| read_error(path, &err))?;
-        Manifest::parse(path, &text)
-    }
-
-    /// Validates manifest text; `path` names the file in diagnostics and anchors relative paths.
-    /// Does no I/O besides asking for the current folder when `path` is relative.
-    pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
-        validate::manifest(path, text)
-    }
-}
-
-fn read_error(path: &Path, err: &std::io::Error) -> ManifestError {
-    use std::io::ErrorKind;
-    let shown = path.display();
-    let diagnostic = match err.kind() {
-        ErrorKind::NotFound => Diagnostic::new(format!("manifest `{shown}` not found"))
-            .with_hint("check the path; the smallest valid manifest is the line `version = 1`"),
-        ErrorKind::IsADirectory => Diagnostic::new(format!("manifest `{shown}` is a folder"))
-            .with_hint("pass the `.toml` file inside it"),
-        ErrorKind::PermissionDenied => {
-            Diagnostic::new(format!("cannot read manifest `{shown}`: permission denied"))
-                .with_hint("check the file's permissions")
-        }
-        ErrorKind::InvalidData => Diagnostic::new(format!("manifest `{shown}` is not valid UTF-8"))
-            .with_hint("save it as UTF-8"),
-        _ => Diagnostic::new(format!(
-            "cannot read manifest `{shown}`: {}",
-            err.to_string().to_lowercase()
-        ))
-        .with_hint("check that the file is readable"),
-    };
-    diagnostic.into()
 }

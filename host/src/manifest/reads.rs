@@ -7,10 +7,10 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::declared::RouteCx;
 use super::diagnostic::{did_you_mean, quoted_list};
 use super::raw::RawRead;
-use super::routes::{RouteCx, known_collection};
-use super::validate::Validator;
+use super::validator::Validator;
 use super::{Collection, ReadDecl, ReadDeclOp, Template};
 
 /// Read ops (WIT `read-op`) with the fields each takes and the ones it requires.
@@ -178,7 +178,7 @@ fn read_op(
         .collection
         .as_ref()
         .filter(|_| takes.contains(&"collection"))
-        .filter(|c| known_collection(v, c, cx.declared));
+        .filter(|c| cx.declared.known_collection(v, c));
     let declared = collection.and_then(|c| cx.declared.collections.get(c.get_ref()));
     let key = read
         .key

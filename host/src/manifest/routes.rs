@@ -2,38 +2,19 @@
 //! `PathTemplate`), the handler, the grants, and routes that clash with earlier ones. Each
 //! route's `reads` are reads.rs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use toml::Spanned;
 use toml::de::DeValue;
 
+use super::RouteDecl;
+use super::declared::{Declared, RouteCx};
 use super::diagnostic::did_you_mean;
 use super::limits::ByteSize;
 use super::raw::{RawRead, RawRoute, fields_of};
-use super::validate::Validator;
-use super::{Collection, ComponentDecl, Limits, RouteDecl};
+use super::validator::Validator;
 use crate::router::{MethodMatch, PathTemplate};
-
-/// What the rest of the manifest declares, for checking references. The `*_names` sets hold
-/// every declared name, including those whose table had errors (already reported).
-#[derive(Debug)]
-pub(super) struct Declared<'a> {
-    pub collections: &'a BTreeMap<String, Collection>,
-    pub collection_names: &'a BTreeSet<String>,
-    pub components: &'a BTreeMap<String, ComponentDecl>,
-    pub component_names: &'a BTreeSet<String>,
-    pub limits: &'a Limits,
-}
-
-/// One route being checked: how it is written and what it captures (`None` when the route line
-/// itself is invalid, so templates are not checked against it).
-#[derive(Debug)]
-pub(super) struct RouteCx<'a> {
-    pub route: &'a str,
-    pub captures: Option<Vec<String>>,
-    pub declared: &'a Declared<'a>,
-}
 
 pub(super) fn routes(
     v: &mut Validator<'_>,
@@ -295,30 +276,9 @@ fn grants(
 ) -> BTreeSet<String> {
     names
         .into_iter()
-        .filter(|name| known_collection(v, name, declared))
+        .filter(|name| declared.known_collection(v, name))
         .map(Spanned::into_inner)
         .collect()
-}
-
-pub(super) fn known_collection(
-    v: &mut Validator<'_>,
-    name: &Spanned<String>,
-    declared: &Declared<'_>,
-) -> bool {
-    let text = name.get_ref();
-    if declared.collection_names.contains(text) {
-        return true;
-    }
-    let hint = match did_you_mean(text, declared.collection_names.iter().map(String::as_str)) {
-        Some(known) => format!("did you mean `{known}`?"),
-        None => format!("declare it under `[collections.{text}]`"),
-    };
-    v.push(
-        v.source
-            .at(name.span(), format!("unknown collection `{text}`"))
-            .with_hint(hint),
-    );
-    false
 }
 
 /// Routes that match the same requests as an earlier one: exact duplicates, and routes an

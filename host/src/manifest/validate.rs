@@ -9,20 +9,20 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::diagnostic::{Diagnostic, Source, did_you_mean, quoted_list};
+use super::declared::Declared;
+use super::diagnostic::{Diagnostic, Source};
 use super::limits::{ByteSize, DEFAULT_MAX_HEADER_BYTES, Invalid, Timeout};
 use super::outbound::OutboundHost;
 use super::raw::{
     RawCollection, RawComponent, RawData, RawLimits, RawRoute, RawServer, RawStartup, TOP_LEVEL,
-    fields_of, from_value,
+    fields_of,
 };
+use super::validator::{Validator, article};
 use super::{
     BuildCommand, Collection, ComponentDecl, Limits, Manifest, ManifestError, RouteDecl, Startup,
 };
@@ -38,23 +38,51 @@ const MAX_HEADER_BYTES: u64 = 1 << 20;
 /// The entries of `[collections]` or `[components]`, each name with its span.
 type NamedTables<'i> = Vec<(Spanned<String>, Spanned<DeValue<'i>>)>;
 
-/// Collects diagnostics while walking the document.
-#[derive(Debug)]
-pub(super) struct Validator<'a> {
-    pub(super) source: Source<'a>,
-    diagnostics: Vec<Diagnostic>,
+impl Manifest {
+    /// Reads and validates a manifest file. On failure returns every problem found: a syntax
+    /// error stops early, semantic errors are all collected.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|err| read_error(path, &err))?;
+        Manifest::parse(path, &text)
+    }
+
+    /// Validates manifest text; `path` names the file in diagnostics and anchors relative paths.
+    /// Does no I/O besides asking for the current folder when `path` is relative.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+        manifest(path, text)
+    }
 }
 
-pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+fn read_error(path: &Path, err: &std::io::Error) -> ManifestError {
+    use std::io::ErrorKind;
+    let shown = path.display();
+    let diagnostic = match err.kind() {
+        ErrorKind::NotFound => Diagnostic::new(format!("manifest `{shown}` not found"))
+            .with_hint("check the path; the smallest valid manifest is the line `version = 1`"),
+        ErrorKind::IsADirectory => Diagnostic::new(format!("manifest `{shown}` is a folder"))
+            .with_hint("pass the `.toml` file inside it"),
+        ErrorKind::PermissionDenied => {
+            Diagnostic::new(format!("cannot read manifest `{shown}`: permission denied"))
+                .with_hint("check the file's permissions")
+        }
+        ErrorKind::InvalidData => Diagnostic::new(format!("manifest `{shown}` is not valid UTF-8"))
+            .with_hint("save it as UTF-8"),
+        _ => Diagnostic::new(format!(
+            "cannot read manifest `{shown}`: {}",
+            err.to_string().to_lowercase()
+        ))
+        .with_hint("check that the file is readable"),
+    };
+    diagnostic.into()
+}
+
+fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
     let source = Source::new(path, text);
     let root = match DeTable::parse(text) {
         Ok(root) => root.into_inner(),
         Err(err) => return Err(source.toml_error(&err).into()),
     };
-    let mut v = Validator {
-        source,
-        diagnostics: Vec::new(),
-    };
+    let mut v = Validator::new(source);
     // Like Spin, look at the version before the schema: a manifest written for another version
     // gets one clear error instead of a pile of unknown fields.
     v.version(&root)?;
@@ -86,7 +114,7 @@ pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestErro
     let limits = v.merge_limits(Limits::default(), &limits);
     let (collections, collection_names) = v.collections(sections.remove("collections"));
     let (components, component_names) = v.components(sections.remove("components"), &dir, &limits);
-    let declared = super::routes::Declared {
+    let declared = Declared {
         collections: &collections,
         collection_names: &collection_names,
         components: &components,
@@ -101,11 +129,7 @@ pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestErro
         .remove("startup")
         .and_then(|s| v.startup(s, &collection_names, &routes));
 
-    if !v.diagnostics.is_empty() {
-        let mut diagnostics = v.diagnostics;
-        diagnostics.sort_by_key(|d| d.location.as_ref().map(|l| (l.line, l.col)));
-        return Err(ManifestError { diagnostics });
-    }
+    v.finish()?;
     Ok(Manifest {
         path: path.to_owned(),
         dir,
@@ -138,15 +162,6 @@ fn absolute_dir(path: &Path) -> PathBuf {
 }
 
 impl Validator<'_> {
-    pub(super) fn push(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
-    }
-
-    /// How many problems have been found so far, to tell whether a part was valid.
-    pub(super) fn problems(&self) -> usize {
-        self.diagnostics.len()
-    }
-
     fn version(&mut self, root: &DeTable<'_>) -> Result<(), ManifestError> {
         let Some(value) = root.get("version") else {
             self.push(
@@ -210,132 +225,6 @@ impl Validator<'_> {
                 .at(key.span(), format!("unknown field `{name}`"))
                 .with_hint(hint),
         );
-    }
-
-    fn unknown_key(&mut self, key: &Spanned<Cow<'_, str>>, fields: &[&str]) {
-        let name = key.get_ref().as_ref();
-        let hint = match did_you_mean(name, fields.iter().copied()) {
-            Some(field) => format!("did you mean `{field}`?"),
-            None if fields.is_empty() => "remove it".to_owned(),
-            None if fields.len() == 1 => format!("the only field here is `{}`", fields[0]),
-            None => format!("expected one of {}", quoted_list(fields)),
-        };
-        self.push(
-            self.source
-                .at(key.span(), format!("unknown field `{name}`"))
-                .with_hint(hint),
-        );
-    }
-
-    /// Reports every key of `table` that is not in `fields`; true when there was none.
-    fn known_keys(&mut self, table: &DeTable<'_>, fields: &[&str]) -> bool {
-        let mut ok = true;
-        for key in table.keys() {
-            if !fields.contains(&key.get_ref().as_ref()) {
-                self.unknown_key(key, fields);
-                ok = false;
-            }
-        }
-        ok
-    }
-
-    /// Deserializes one table after checking its keys, and those of the tables under `nested`
-    /// keys (a table, or an array of tables). `what` names it in messages, `header` is how it is
-    /// written as a TOML table header.
-    pub(super) fn typed<'i, T: Deserialize<'i>>(
-        &mut self,
-        value: Spanned<DeValue<'i>>,
-        what: &str,
-        header: &str,
-        nested: &[(&str, &[&str])],
-    ) -> Option<T> {
-        let DeValue::Table(table) = value.get_ref() else {
-            let found = article(value.get_ref().type_str());
-            self.push(
-                self.source
-                    .at(value.span(), format!("{what} must be a table, not {found}"))
-                    .with_hint(format!(
-                        "write `{header}` on a line of its own, with the fields below it"
-                    )),
-            );
-            return None;
-        };
-        let mut ok = self.known_keys(table, fields_of::<T>());
-        for (key, fields) in nested {
-            match table.get(*key).map(Spanned::get_ref) {
-                Some(DeValue::Table(inner)) => ok &= self.known_keys(inner, fields),
-                Some(DeValue::Array(items)) => {
-                    for item in items.iter() {
-                        if let DeValue::Table(inner) = item.get_ref() {
-                            ok &= self.known_keys(inner, fields);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        if !ok {
-            return None;
-        }
-        from_value(value)
-            .map_err(|err| self.push(self.source.toml_error(&err)))
-            .ok()
-    }
-
-    /// Converts a size or duration, reporting why it is invalid.
-    pub(super) fn convert<T>(&mut self, value: &Spanned<toml::Value>) -> Option<T>
-    where
-        T: for<'v> TryFrom<&'v toml::Value, Error = Invalid>,
-    {
-        match T::try_from(value.get_ref()) {
-            Ok(converted) => Some(converted),
-            Err(Invalid { message, hint }) => {
-                let mut diagnostic = self.source.at(value.span(), message);
-                diagnostic.hint = hint;
-                self.push(diagnostic);
-                None
-            }
-        }
-    }
-
-    /// Checks a collection, component, index or read name; true when valid.
-    pub(super) fn name(&mut self, span: Range<usize>, name: &str, what: &str) -> bool {
-        let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-        if !name.is_empty() && name.chars().all(valid) {
-            return true;
-        }
-        let fixed: String = name
-            .chars()
-            .map(|c| if valid(c) { c } else { '_' })
-            .collect();
-        let mut hint = "names use letters, digits, `_` and `-`".to_owned();
-        if !name.is_empty() {
-            hint.push_str(&format!(", e.g. `{fixed}`"));
-        }
-        self.push(
-            self.source
-                .at(span, format!("invalid {what} name `{name}`"))
-                .with_hint(hint),
-        );
-        false
-    }
-
-    /// A non-empty string field; reports an empty one.
-    fn non_empty<'s>(
-        &mut self,
-        value: &'s Spanned<String>,
-        field: &str,
-        hint: &str,
-    ) -> Option<&'s str> {
-        if value.get_ref().trim().is_empty() {
-            self.push(
-                self.source
-                    .at(value.span(), format!("`{field}` is empty"))
-                    .with_hint(hint),
-            );
-            return None;
-        }
-        Some(value.get_ref())
     }
 
     fn server(&mut self, value: Spanned<DeValue<'_>>) -> Option<SocketAddr> {
@@ -434,7 +323,7 @@ impl Validator<'_> {
     }
 
     /// `raw` merged over `base`; invalid values are reported and leave `base`'s.
-    pub(super) fn merge_limits(&mut self, base: Limits, raw: &RawLimits) -> Limits {
+    fn merge_limits(&mut self, base: Limits, raw: &RawLimits) -> Limits {
         let mut limits = base;
         if let Some(value) = &raw.memory
             && let Some(ByteSize(memory)) = self.convert(value)
@@ -747,10 +636,4 @@ impl Validator<'_> {
             env,
         })
     }
-}
-
-/// "string" -> "a string", "integer" -> "an integer".
-fn article(kind: &str) -> String {
-    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
-    format!("{} {kind}", if an { "an" } else { "a" })
 }
