@@ -4,6 +4,7 @@
 //! It turns a route's declared reads into values, checks every read and write a handler asks for
 //! against the route's grants, and applies a request's writes atomically.
 
+mod ops;
 mod store;
 
 use std::collections::BTreeMap;
@@ -14,51 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::component::{Key, ListQuery, Read, ReadOp, ReadResult, ReadValue, Write};
 use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl};
+pub use ops::{ListRequest, ReadRequest, WriteOp};
 pub use store::{CollectionSchema, Store, StoreError};
 
 /// The most entries one `list` read returns, whatever the handler asks for.
 pub const MAX_PAGE: u32 = 1000;
-
-/// A storage read, checked and bound.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadRequest {
-    Get { collection: String, key: String },
-    Counter { collection: String, key: String },
-    Count { collection: String },
-    List(ListRequest),
-}
-
-/// A page of a collection in index order, from a cursor, within a prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListRequest {
-    pub collection: String,
-    /// "" walks primary keys; "value" walks a counter collection by count.
-    pub index: String,
-    pub prefix: String,
-    pub descending: bool,
-    pub cursor: Option<String>,
-    pub limit: u32,
-}
-
-/// A storage write, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOp {
-    Put {
-        collection: String,
-        key: String,
-        value: Vec<u8>,
-        index_keys: Vec<(String, String)>,
-    },
-    Delete {
-        collection: String,
-        key: String,
-    },
-    Add {
-        collection: String,
-        key: String,
-        delta: i64,
-    },
-}
 
 /// Why a request's writes were not applied. Goes to the log; the client sees a 500.
 #[derive(Debug, thiserror::Error)]
