@@ -1,5 +1,6 @@
 //! An application: a validated manifest turned into a router, loaded components and effects.
-//! Built once at start; shared read-only by every request.
+//! Built once at start; shared by every request, which only reads it (and notes its arrival in
+//! [`Activity`]). Routing is a lookup here; what happens to a request is handler.rs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use crate::component::proxy::{Grants, Origin};
 use crate::component::slot::{Slot, Sweeper};
 use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
 use crate::effects::Effects;
-use crate::manifest::{ComponentDecl, Limits, Manifest, ReadDeclOp, RouteDecl, Startup};
+use crate::manifest::{ComponentDecl, Limits, Manifest, RouteDecl, Startup};
 use crate::memo::{self, Memo};
 use crate::router::{MethodMatch, Routed, Router};
 
@@ -34,8 +35,57 @@ pub struct Route {
     pub steps: Vec<Step>,
     /// `METHOD /path`, for logs.
     pub label: String,
-    /// Replies may be memoized: the route allows it, cannot write and reads no clock.
+    /// The steps' component ids, `+`-separated, for the access log.
+    pub components: String,
+    /// Replies may be memoized (see [`memo::qualifies`]).
     pub memo: bool,
+}
+
+impl Route {
+    /// What the manifest grants the route's `wasi:http` component, when it has one (then it is
+    /// the route's only step).
+    pub fn proxy(&self) -> Option<&Arc<Grants>> {
+        self.steps[0].proxy.as_ref()
+    }
+}
+
+/// When requests arrive, for `--idle-exit`: noted by the request path, waited on by the server.
+#[derive(Debug)]
+pub struct Activity {
+    started: Instant,
+    /// Milliseconds after `started` of the last request.
+    last: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            started: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Notes that a request arrived now.
+    pub fn record(&self) {
+        let since_start = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(since_start, Ordering::Relaxed);
+    }
+
+    /// Resolves once no request has arrived for `idle` (never when `None`). Sleeps until the
+    /// earliest moment that could be true, so it costs no periodic work.
+    pub async fn idle_for(&self, idle: Option<Duration>) {
+        let Some(idle) = idle else {
+            return std::future::pending().await;
+        };
+        loop {
+            let last = self.last.load(Ordering::Relaxed);
+            let due = self.started + Duration::from_millis(last) + idle;
+            if Instant::now() >= due {
+                return;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
+    }
 }
 
 /// Everything a request needs, shared by all requests.
@@ -44,18 +94,18 @@ pub struct App {
     router: Router,
     /// Route index of each router entry: the routes that are not internal.
     public: Vec<usize>,
-    startup: Option<Startup>,
-    pub routes: Vec<Route>,
-    pub runtime: Runtime,
-    pub effects: Effects,
-    pub memo: Arc<Memo>,
+    /// The `[startup]` route, run by [`crate::handler::startup`].
+    pub(crate) startup: Option<Startup>,
+    /// Every route of the manifest, internal ones included, in manifest order.
+    pub(crate) routes: Vec<Route>,
+    pub(crate) runtime: Runtime,
+    pub(crate) effects: Effects,
+    pub(crate) memo: Arc<Memo>,
     /// Unloads idle components (only when `up --idle-unload` is given).
-    pub sweeper: Arc<Sweeper>,
-    started: Instant,
-    /// Milliseconds after `started` of the last routed request.
-    last_request: AtomicU64,
+    pub(crate) sweeper: Arc<Sweeper>,
+    pub(crate) activity: Activity,
     /// `[limits] max_header_bytes`: the largest request head the server reads.
-    pub max_header_bytes: u64,
+    pub(crate) max_header_bytes: u64,
 }
 
 /// Where the host keeps its files.
@@ -116,6 +166,7 @@ impl App {
             .iter()
             .map(|decl| Route {
                 label: format!("{} {}", method_label(&decl.method), decl.path),
+                components: decl.steps.join("+"),
                 steps: decl
                     .steps
                     .iter()
@@ -127,9 +178,7 @@ impl App {
                             .then(|| Arc::new(grants(&manifest.components[id]))),
                     })
                     .collect(),
-                memo: decl.memo
-                    && decl.may_write.is_empty()
-                    && !decl.reads.iter().any(|r| matches!(r.op, ReadDeclOp::Now)),
+                memo: memo::qualifies(decl),
                 decl: decl.clone(),
             })
             .collect::<Vec<_>>();
@@ -154,33 +203,14 @@ impl App {
             effects,
             memo: Memo::new(memo::DEFAULT_MAX_BYTES),
             sweeper,
-            started: Instant::now(),
-            last_request: AtomicU64::new(0),
+            activity: Activity::new(),
             max_header_bytes: manifest.max_header_bytes,
             startup: manifest.startup.clone(),
         })
     }
 
-    /// Resolves once no request has been routed for `idle` (never when `None`). Sleeps until
-    /// the earliest moment that could be true, so it costs no periodic work.
-    pub async fn idle_for(&self, idle: Option<Duration>) {
-        let Some(idle) = idle else {
-            return std::future::pending().await;
-        };
-        loop {
-            let last = self.last_request.load(Ordering::Relaxed);
-            let due = self.started + Duration::from_millis(last) + idle;
-            if Instant::now() >= due {
-                return;
-            }
-            tokio::time::sleep_until(due.into()).await;
-        }
-    }
-
-    /// Routes a request to one of the public routes.
+    /// Routes a request to one of the public routes (internal ones are not reachable).
     pub fn route(&self, method: &str, path: &str) -> Routed {
-        let since_start = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_request.store(since_start, Ordering::Relaxed);
         match self.router.route(method, path) {
             Routed::Found { route, params } => Routed::Found {
                 route: self.public[route],
@@ -188,41 +218,6 @@ impl App {
             },
             other => other,
         }
-    }
-
-    /// Runs the `[startup]` route if its collection is empty; returns what it answered.
-    pub async fn startup(&self) -> anyhow::Result<()> {
-        let Some(startup) = &self.startup else {
-            return Ok(());
-        };
-        if !self.effects.is_empty(&startup.when_empty)? {
-            return Ok(());
-        }
-        let route = &self.routes[startup.route];
-        eprintln!(
-            "startup: collection `{}` is empty; running {}",
-            startup.when_empty, route.label
-        );
-        let method = match &route.decl.method {
-            MethodMatch::One(m) => m.clone(),
-            MethodMatch::Any => "POST".to_owned(),
-        };
-        let head = crate::handler::Head {
-            method,
-            path: route.decl.path.to_string(),
-            query: String::new(),
-            headers: Vec::new(),
-        };
-        let reply = crate::handler::run(self, route, head, Vec::new(), bytes::Bytes::new()).await;
-        if !(200..300).contains(&reply.status) {
-            bail!(
-                "the startup route {} answered {}: {}",
-                route.label,
-                reply.status,
-                String::from_utf8_lossy(&reply.body).trim()
-            );
-        }
-        Ok(())
     }
 
     /// One component at every path and method, with default limits and no storage (`serve`).
@@ -327,17 +322,118 @@ fn method_label(m: &MethodMatch) -> &str {
 
 fn log_cache(id: &str, outcome: &CacheOutcome) {
     match outcome {
-        CacheOutcome::Hit => eprintln!("component `{id}`: loaded from cache"),
+        CacheOutcome::Hit => tracing::info!(component = id, "component `{id}`: loaded from cache"),
         CacheOutcome::Compiled {
             millis,
             stored: true,
-        } => eprintln!("component `{id}`: compiled in {millis}ms, cached"),
+        } => tracing::info!(
+            component = id,
+            "component `{id}`: compiled in {millis}ms, cached"
+        ),
         CacheOutcome::Compiled {
             millis,
             stored: false,
-        } => eprintln!("component `{id}`: compiled in {millis}ms"),
-        CacheOutcome::Damaged { reason, millis } => eprintln!(
-            "component `{id}`: compile cache entry is damaged ({reason}); recompiling (took {millis}ms)"
+        } => tracing::info!(component = id, "component `{id}`: compiled in {millis}ms"),
+        CacheOutcome::Damaged { reason, millis } => tracing::warn!(
+            component = id,
+            "component `{id}`: compile cache entry is damaged ({}); recompiling (took {millis}ms)",
+            crate::log::Chain(reason)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> Manifest {
+        Manifest::parse("app.toml".as_ref(), &format!("version = 1\n{text}")).unwrap()
+    }
+
+    const TWO: &str = "[collections.notes]\n\
+        [components.pure]\npath = \"p.wasm\"\n\
+        [components.web]\npath = \"w.wasm\"\n";
+
+    #[test]
+    fn a_proxy_in_a_pipeline_with_storage_or_at_startup_is_misused_each_named_once() {
+        let m = manifest(&format!(
+            "{TWO}\
+             [[routes]]\nroute = \"GET /both\"\npipeline = [\"pure\", \"web\"]\n\
+             [[routes]]\nroute = \"GET /n/{{id}}\"\ncomponent = \"web\"\n\
+             reads = [{{ name = \"n\", op = \"get\", collection = \"notes\", key = \"{{id}}\" }}]\n\
+             [[routes]]\nroute = \"POST /_seed\"\ncomponent = \"web\"\ninternal = true\n\
+             [[routes]]\nroute = \"GET /fine\"\ncomponent = \"web\"\n\
+             [[routes]]\nroute = \"GET /pure\"\ncomponent = \"pure\"\nmay_write = [\"notes\"]\n\
+             [startup]\nwhen_empty = \"notes\"\nrun = \"POST /_seed\"\n"
+        ));
+        let problems = misused_proxies(&m, |id| id == "web");
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(
+            problems[0]
+                .starts_with("route `GET /both` runs wasi:http component `web` in a pipeline")
+        );
+        assert!(problems[0].contains("app.toml:"));
+        assert!(problems[1].contains("`GET /n/{id}` gives wasi:http component `web` storage"));
+        assert!(
+            problems[2].contains("`POST /_seed` runs wasi:http component `web` as the `[startup]`")
+        );
+        assert!(misused_proxies(&m, |_| false).is_empty());
+    }
+
+    #[test]
+    fn the_engine_is_sized_for_the_largest_memory_cap() {
+        let m = manifest(
+            "[limits]\nmemory = \"8 MiB\"\n\
+             [components.small]\npath = \"s.wasm\"\nlimits = { memory = \"2 MiB\" }\n\
+             [components.big]\npath = \"b.wasm\"\nlimits = { memory = \"96 MiB\" }\n",
+        );
+        assert_eq!(engine_settings(&m).max_memory, 96 << 20);
+        assert_eq!(
+            engine_settings(&manifest("")).max_memory,
+            Limits::default().memory
+        );
+    }
+
+    #[test]
+    fn a_calls_deadline_is_at_least_a_millisecond() {
+        let limits = Limits {
+            timeout: Duration::ZERO,
+            ..Limits::default()
+        };
+        assert_eq!(call_limits(&limits).timeout, Duration::from_millis(1));
+        assert_eq!(call_limits(&limits).memory, limits.memory);
+    }
+
+    #[test]
+    fn a_proxy_is_granted_exactly_its_declared_hosts_and_env() {
+        let m = manifest(
+            "[components.web]\npath = \"w.wasm\"\n\
+             allowed_outbound_hosts = [\"https://api.example.com\", \"http://127.0.0.1:8081\"]\n\
+             env = { API = \"v1\" }\n",
+        );
+        let granted = grants(&m.components["web"]);
+        let origins: Vec<_> = granted
+            .outbound
+            .iter()
+            .map(|o| (o.https, o.host.as_str(), o.port))
+            .collect();
+        assert_eq!(
+            origins,
+            [(true, "api.example.com", 443), (false, "127.0.0.1", 8081)]
+        );
+        assert_eq!(granted.env, [("API".to_owned(), "v1".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn idleness_counts_from_the_last_recorded_request() {
+        let activity = Activity::new();
+        activity.record();
+        let idle = Some(Duration::from_millis(20));
+        tokio::time::timeout(Duration::from_secs(30), activity.idle_for(idle))
+            .await
+            .expect("idle after the last request");
+        // Without a limit it never resolves.
+        let never = tokio::time::timeout(Duration::from_millis(20), activity.idle_for(None));
+        assert!(never.await.is_err());
     }
 }

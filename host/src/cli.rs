@@ -1,4 +1,6 @@
-//! `nebula-host up | serve | check | inspect`: argument parsing and the four commands.
+//! `nebula-host up | serve | check | inspect`: argument parsing and the four commands. What a
+//! command prints for its user (`check`'s problems, `inspect`'s report, the ready line, the final
+//! error) goes to stdout/stderr directly; everything a running host reports is a `tracing` event.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,20 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// How a serving host writes its log.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct Logging {
+    /// `pretty` (readable lines) or `json` (one object per line); filter with `RUST_LOG`
+    /// (default `info`; the access log is the target `nebula_host::access`).
+    #[arg(
+        long,
+        value_name = "pretty|json",
+        env = "NEBULA_LOG_FORMAT",
+        default_value = "pretty"
+    )]
+    log_format: crate::log::Format,
 }
 
 /// Scaling to zero: unload idle components, exit when idle (with socket activation to come back).
@@ -59,6 +75,8 @@ enum Command {
         cache_dir: Option<PathBuf>,
         #[command(flatten)]
         idle: Idle,
+        #[command(flatten)]
+        logging: Logging,
     },
     /// Serve one component at every path, without a manifest.
     Serve {
@@ -69,6 +87,8 @@ enum Command {
         cache_dir: Option<PathBuf>,
         #[command(flatten)]
         idle: Idle,
+        #[command(flatten)]
+        logging: Logging,
     },
     /// Validate a manifest and every component it names.
     Check {
@@ -85,9 +105,14 @@ enum Command {
     },
 }
 
-/// Runs the command line; prints errors with their whole chain.
+/// Runs the command line (`nebula-host`'s `main`); prints errors with their whole chain.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Up { logging, .. } | Command::Serve { logging, .. } => logging.log_format,
+        Command::Check { .. } | Command::Inspect { .. } => crate::log::Format::Pretty,
+    };
+    crate::log::init(format);
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -106,6 +131,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             data,
             cache_dir,
             idle,
+            logging: _,
         } => {
             let manifest = Manifest::load(&manifest)?;
             if build {
@@ -128,6 +154,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             listen,
             cache_dir,
             idle,
+            logging: _,
         } => {
             let app = App::single(
                 &component,
@@ -157,7 +184,7 @@ fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCod
     runtime.block_on(async {
         let listener = listener(listen).await?;
         let addr = listener.local_addr()?;
-        app.startup().await?;
+        crate::handler::startup(&app).await?;
         let app = Arc::new(app);
         if idle.idle_unload > 0 {
             let memo = app.memo.clone();
@@ -176,7 +203,9 @@ fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCod
             async move {
                 tokio::select! {
                     () = crate::server::shutdown_signal() => {}
-                    () = app.idle_for(idle_exit) => eprintln!("idle for {idle_exit:?}: exiting"),
+                    () = app.activity.idle_for(idle_exit) => {
+                        tracing::info!("idle for {idle_exit:?}: exiting");
+                    }
                 }
             }
         };
@@ -196,7 +225,7 @@ async fn listener(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener>
     {
         Some(socket) => {
             socket.set_nonblocking(true)?;
-            eprintln!(
+            tracing::info!(
                 "listening on the socket passed by the parent (LISTEN_FDS); --listen is ignored"
             );
             Ok(tokio::net::TcpListener::from_std(socket)?)
@@ -208,7 +237,8 @@ async fn listener(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener>
 fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {
     for (id, decl) in &manifest.components {
         let Some(build) = &decl.build else { continue };
-        eprintln!(
+        tracing::info!(
+            component = id.as_str(),
             "component `{id}`: building: {} (in {})",
             build.command,
             build.dir.display()
@@ -227,7 +257,8 @@ fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {
                 decl.location
             );
         }
-        eprintln!(
+        tracing::info!(
+            component = id.as_str(),
             "component `{id}`: built in {:.1}s",
             start.elapsed().as_secs_f64()
         );
@@ -271,7 +302,11 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
                     proxies.insert(id.as_str());
                 }
             }
-            Err(e) => problems.push(format!("error: {e:#}\n  --> {}", decl.location)),
+            Err(e) => problems.push(format!(
+                "error: {}\n  --> {}",
+                crate::log::Chain(&e),
+                decl.location
+            )),
         }
     }
     for misuse in crate::app::misused_proxies(&manifest, |id| proxies.contains(id)) {
@@ -301,10 +336,10 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime_for(manifest: &Manifest, cache_dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
-    Runtime::new(
+    Ok(Runtime::new(
         &crate::app::engine_settings(manifest),
         CompileCache::new(cache_dir.or_else(CompileCache::default_dir)),
-    )
+    )?)
 }
 
 fn inspect(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {

@@ -1,220 +1,207 @@
-//! The request path, in one function: route → read → call pure → write → respond.
+//! The request path, in one place: the server hands each request over to [`handle`], which
+//! routes it once and decides pure or `wasi:http`; a pure request goes route → read → call pure →
+//! write → respond (steps 2–6 of lib.rs), through the memo when its route qualifies.
 //!
-//! HTTP types stay in `server`; this module works on plain data so that every step of the path is
-//! visible here and nowhere else.
+//! HTTP stays in `server`: this module sees an `http::Request` (the vocabulary wasi:http
+//! components speak too) and gives back an [`Answer`], whole or streamed.
+
+use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 
 use crate::app::{App, Route};
-use std::sync::Arc;
-
-use crate::component::{CallError, Header, Input, Outcome, ReadOp, Request, Response, Write};
+use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
+use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
 use crate::effects::Effects;
 use crate::manifest::ReadDeclOp;
-use crate::memo::{self, Cached, Key, Lookup};
-use crate::router::Routed;
+use crate::memo::{self, Fresh, Memoized};
+use crate::reply::{Reply, is_server_header};
+use crate::request::{BodyError, BodySource, Head, Whole};
+use crate::router::{MethodMatch, Routed};
 
 /// Rounds of "I also need these reads" a step may ask for before the host gives up.
 pub const MAX_READ_ROUNDS: usize = 4;
 
-/// The parts of an HTTP request the path needs before the body.
-#[derive(Debug)]
-pub struct Head {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub headers: Vec<Header>,
-}
-
-/// The body, read only once the route (and so its size limit) is known.
-pub trait BodySource {
-    /// Reads the whole body; `Err(TooLarge)` past `limit` bytes.
-    fn read(self, limit: u64) -> impl Future<Output = Result<Bytes, BodyError>> + Send;
-}
-
-#[derive(Debug)]
-pub enum BodyError {
-    TooLarge,
-    Broken(String),
-}
-
 /// What goes back to the client.
 #[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
+pub enum Answer {
+    /// Made whole: a pure handler's response, or the host's own.
+    Whole(Reply),
+    /// Streamed from a `wasi:http` component.
+    Streamed(http::Response<ProxyBody>),
 }
 
-impl Reply {
-    pub fn text(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
-            body: Bytes::from(format!("{body}\n")),
+impl Answer {
+    fn status(&self) -> u16 {
+        match self {
+            Answer::Whole(reply) => reply.status,
+            Answer::Streamed(response) => response.status().as_u16(),
         }
     }
 }
 
-/// Serves one request.
-pub async fn handle(app: &App, head: Head, body: impl BodySource) -> Reply {
-    // 1. Route.
-    let (route, params) = match app.route(&head.method, &head.path) {
-        Routed::Found { route, params } => (&app.routes[route], params),
-        Routed::NotFound => return Reply::text(404, "not found"),
-        Routed::MethodNotAllowed { allow } => {
-            let mut reply = Reply::text(405, "method not allowed");
-            reply.headers.push(("allow".into(), allow.join(", ")));
-            return reply;
-        }
-    };
-    let body = match body.read(route.decl.max_body).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            return Reply::text(
-                413,
-                &format!("request body is larger than {} bytes", route.decl.max_body),
-            );
-        }
-        Err(BodyError::Broken(e)) => {
-            eprintln!(
-                "warning: {}: reading the request body failed: {e}",
-                route.label
-            );
-            return Reply::text(400, "could not read the request body");
-        }
-    };
-
-    run(app, route, head, params, body).await
+/// How the memo took part in a request, for the access log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MemoUse {
+    /// The route does not qualify (or the request was not routed).
+    Off,
+    Used(Memoized),
 }
 
-/// Steps 2–5 for a routed request whose body is read; the host also runs internal routes
-/// (`[startup]`) through here. Memoizable routes go through the memo first.
-pub async fn run(
+impl MemoUse {
+    fn as_str(self) -> &'static str {
+        match self {
+            MemoUse::Off => "off",
+            MemoUse::Used(how) => how.as_str(),
+        }
+    }
+}
+
+/// Serves one request: the one place that routes it and decides how it is answered.
+pub async fn handle<B>(app: &App, request: http::Request<B>) -> Answer
+where
+    B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error> + Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let start = Instant::now();
+    // `--idle-exit` counts from the last request that arrived, routed or not.
+    app.activity.record();
+
+    // 2. Route, once: not found, wrong method, a wasi:http component, or a pure route.
+    let method = request.method().as_str().to_owned();
+    let (route, params) = match app.route(&method, request.uri().path()) {
+        Routed::Found { route, params } => (&app.routes[route], params),
+        Routed::NotFound => {
+            let answer = Answer::Whole(Reply::not_found());
+            crate::log::access(&method, "-", answer.status(), start, "-", "off");
+            return answer;
+        }
+        Routed::MethodNotAllowed { allow } => {
+            let answer = Answer::Whole(Reply::method_not_allowed(&allow));
+            crate::log::access(&method, "-", answer.status(), start, "-", "off");
+            return answer;
+        }
+    };
+    let (answer, memo) = match route.proxy() {
+        // The component streams the request and its response itself: steps 3–5 are its own.
+        Some(grants) => (proxy(app, route, grants, request).await, MemoUse::Off),
+        None => {
+            let (parts, body) = request.into_parts();
+            let (reply, memo) = pure(app, route, Head::of(&parts), params, Whole(body)).await;
+            (Answer::Whole(reply), memo)
+        }
+    };
+    let template = route.decl.path.as_str();
+    crate::log::access(
+        &method,
+        template,
+        answer.status(),
+        start,
+        &route.components,
+        memo.as_str(),
+    );
+    answer
+}
+
+/// A pure route: reads the body within the route's limit, then runs the route (through the memo
+/// when it qualifies).
+async fn pure(
+    app: &App,
+    route: &Route,
+    head: Head,
+    params: Vec<(String, String)>,
+    body: impl BodySource,
+) -> (Reply, MemoUse) {
+    match read_body(&route.label, route.decl.max_body, body).await {
+        Ok(body) => run(app, route, head, params, body).await,
+        Err(reply) => (reply, MemoUse::Off),
+    }
+}
+
+/// The whole body, or the reply to send when it is too large (413) or broken (400).
+async fn read_body(label: &str, limit: u64, body: impl BodySource) -> Result<Bytes, Reply> {
+    match body.read(limit).await {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => Err(Reply::body_too_large(limit)),
+        Err(e) => {
+            tracing::warn!(
+                route = %label,
+                "{label}: reading the request body failed: {}",
+                crate::log::Chain(&e)
+            );
+            Err(Reply::unreadable_body())
+        }
+    }
+}
+
+/// A `wasi:http` route: the request, unread, to its component; the response streams back.
+/// Failures are logged where they happen; here they only become a status.
+async fn proxy<B>(
+    app: &App,
+    route: &Route,
+    grants: &Arc<Grants>,
+    request: http::Request<B>,
+) -> Answer
+where
+    B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    let step = &route.steps[0];
+    let component = match step.component.get(&app.runtime).await {
+        Ok(component) => component,
+        Err(e) => {
+            tracing::error!(
+                route = %route.label,
+                component = %step.component.id,
+                "{}: loading component `{}`: {}",
+                route.label,
+                step.component.id,
+                crate::log::Chain(&e)
+            );
+            return Answer::Whole(Reply::load_failed());
+        }
+    };
+    let call = ProxyCall {
+        limits: step.limits,
+        max_body: route.decl.max_body,
+        grants,
+        label: &route.label,
+    };
+    match app.runtime.call_proxy(&component, call, request).await {
+        Ok(response) => Answer::Streamed(response),
+        Err(e) => Answer::Whole(Reply::proxy_failed(&e)),
+    }
+}
+
+/// Steps 3–6 for a routed pure request whose body is read; the host also runs internal routes
+/// (`[startup]`) through here. Memoizable routes go through the memo, which may answer without
+/// running them.
+async fn run(
     app: &App,
     route: &Route,
     mut head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
-) -> Reply {
+) -> (Reply, MemoUse) {
     if !route.memo {
-        return execute(app, route, head, params, body).await.0;
+        return (
+            execute(app, route, head, params, body).await.reply,
+            MemoUse::Off,
+        );
     }
-    // Conditional requests are answered by the host from the memoized reply's ETag; the handler
-    // never sees them, so they do not split the key.
-    let if_none_match = take_header(&mut head.headers, "if-none-match");
-    let key = memo_key(app, route, &head, &params, &body);
-    let (cached, how) = match app.memo.lookup(key) {
-        Lookup::Hit(cached) => (cached, "hit"),
-        Lookup::Wait(mut rx) => {
-            let waited = rx.wait_for(Option::is_some).await.map(|done| done.clone());
-            match waited {
-                Ok(done) => (done.expect("waited for Some"), "shared"),
-                // The leader's client went away before it finished: run it here.
-                Err(_) => {
-                    let reply = execute(app, route, head, params, body).await.0;
-                    (Arc::new(to_cached(reply, &key)), "miss")
-                }
-            }
-        }
-        Lookup::Run(flight) => {
-            let (reply, read_clock) = execute(app, route, head, params, body).await;
-            let store = !read_clock && reply.status < 500;
-            let cached = Arc::new(to_cached(reply, &key));
-            flight.finish(cached.clone(), store);
-            (cached, "miss")
-        }
-    };
-    let mut reply = match if_none_match {
-        Some(tags)
-            if (200..300).contains(&cached.status) && memo::none_match(&tags, &cached.etag) =>
-        {
-            let mut headers = vec![("etag".to_owned(), cached.etag.clone())];
-            headers.extend(
-                cached
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| {
-                        n.eq_ignore_ascii_case("cache-control") || n.eq_ignore_ascii_case("vary")
-                    })
-                    .cloned(),
-            );
-            Reply {
-                status: 304,
-                headers,
-                body: Bytes::new(),
-            }
-        }
-        _ => cached.to_reply(),
-    };
-    // Says how the reply was made: `hit` (stored), `shared` (a concurrent identical request's) or
-    // `miss` (executed now). Useful for clients debugging caches, and for the tests.
-    reply
-        .headers
-        .push(("x-nebula-memo".to_owned(), how.to_owned()));
-    reply
-}
-
-fn take_header(headers: &mut Vec<Header>, name: &str) -> Option<String> {
-    let i = headers.iter().position(|h| h.name == name)?;
-    Some(headers.remove(i).value)
-}
-
-/// Everything a memoizable route's reply depends on: its components, the versions of what it may
-/// read, and the whole request as the handler sees it. Fields are length-prefixed.
-fn memo_key(
-    app: &App,
-    route: &Route,
-    head: &Head,
-    params: &[(String, String)],
-    body: &[u8],
-) -> Key {
-    let mut h = blake3::Hasher::new();
-    let mut field = |bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    field(route.label.as_bytes());
-    for step in &route.steps {
-        field(&step.component.digest);
-    }
-    for version in app.effects.versions(&route.decl.may_read) {
-        field(&version.to_le_bytes());
-    }
-    field(head.method.as_bytes());
-    field(head.path.as_bytes());
-    field(head.query.as_bytes());
-    for header in &head.headers {
-        field(header.name.as_bytes());
-        field(header.value.as_bytes());
-    }
-    for (name, value) in params {
-        field(name.as_bytes());
-        field(value.as_bytes());
-    }
-    field(body);
-    *h.finalize().as_bytes()
-}
-
-fn to_cached(mut reply: Reply, key: &Key) -> Cached {
-    let etag = match reply
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("etag"))
-    {
-        Some((_, etag)) => etag.clone(),
-        None => {
-            let etag = memo::etag_for(key);
-            reply.headers.push(("etag".to_owned(), etag.clone()));
-            etag
-        }
-    };
-    Cached {
-        status: reply.status,
-        headers: reply.headers,
-        body: reply.body,
-        etag,
-    }
+    let if_none_match = memo::take_conditional(&mut head);
+    let key = memo::key(
+        &route.label,
+        route.steps.iter().map(|s| &s.component.digest),
+        app.effects.versions(&route.decl.may_read),
+        &head,
+        &params,
+        &body,
+    );
+    let execute = || execute(app, route, head, params, body);
+    let (reply, how) = app.memo.answer(key, if_none_match, execute).await;
+    (reply, MemoUse::Used(how))
 }
 
 /// Reads, calls and writes for one request; also says whether the handler read the clock.
@@ -224,8 +211,8 @@ async fn execute(
     head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
-) -> (Reply, bool) {
-    // 2. Read what the manifest declared.
+) -> Fresh {
+    // 3. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
     let reads = app.effects.read(&route.decl, &declared);
     let request = Request {
@@ -243,7 +230,7 @@ async fn execute(
         carried: None,
     };
 
-    // 3. Call the pure steps, with dynamic reads between calls.
+    // 4. Call the pure steps, with dynamic reads between calls.
     let mut read_clock = route
         .decl
         .reads
@@ -251,37 +238,38 @@ async fn execute(
         .any(|r| matches!(r.op, ReadDeclOp::Now));
     let (response, writes) = match call_steps(app, route, &mut input, &mut read_clock).await {
         Ok(done) => done,
-        Err(reply) => return (reply, read_clock),
+        Err(reply) => return Fresh { reply, read_clock },
     };
 
     // The response must be valid before anything is written: a rejected reply writes nothing.
-    let reply = match respond(route, response) {
+    let reply = match respond(&route.label, response) {
         Ok(reply) => reply,
-        Err(reply) => return (reply, read_clock),
+        Err(reply) => return Fresh { reply, read_clock },
     };
 
-    // 4. Write, atomically and durably, before anything is sent.
+    // 5. Write, atomically and durably, before anything is sent.
     if !writes.is_empty() {
         let effects = app.effects.clone();
         let decl = route.decl.clone();
         let result = tokio::task::spawn_blocking(move || effects.write(&decl, writes)).await;
-        match result {
-            Ok(Ok(())) => {}
+        let failed = match result {
+            Ok(Ok(())) => None,
             Ok(Err(e)) => {
-                eprintln!("error: {}: writes not applied: {e}", route.label);
-                let reply =
-                    Reply::text(500, "internal error: the request's writes were not applied");
-                return (reply, read_clock);
+                tracing::error!(route = %route.label, "{}: writes not applied: {}", route.label, crate::log::Chain(&e));
+                Some(Reply::internal("the request's writes were not applied"))
             }
             Err(e) => {
-                eprintln!("error: {}: write task failed: {e}", route.label);
-                return (Reply::text(500, "internal error"), read_clock);
+                tracing::error!(route = %route.label, "{}: write task failed: {e}", route.label);
+                Some(Reply::text(500, "internal error"))
             }
+        };
+        if let Some(reply) = failed {
+            return Fresh { reply, read_clock };
         }
     }
 
-    // 5. Respond.
-    (reply, read_clock)
+    // 6. Respond.
+    Fresh { reply, read_clock }
 }
 
 /// Runs the route's steps in order; `Err` is the error reply to send (nothing gets written).
@@ -293,14 +281,24 @@ async fn call_steps(
 ) -> Result<(Response, Vec<Write>), Reply> {
     let mut writes = Vec::new();
     for (i, step) in route.steps.iter().enumerate() {
+        let id = &step.component.id;
         let mut rounds = 0;
         loop {
             let component = step.component.get(&app.runtime).await.map_err(|e| {
-                eprintln!("error: {}: {e:#}", route.label);
-                Reply::text(500, "internal error: the handler could not be loaded")
+                tracing::error!(route = %route.label, component = %id, "{}: {}", route.label, crate::log::Chain(&e));
+                Reply::load_failed()
             })?;
             let outcome = app.runtime.call_pure(&component, step.limits, input).await;
-            let outcome = outcome.map_err(|e| call_failed(route, &step.component.id, e))?;
+            let outcome = outcome.map_err(|e| {
+                tracing::error!(
+                    route = %route.label,
+                    component = %id,
+                    "{}: component `{id}` {}",
+                    route.label,
+                    crate::log::Chain(&e)
+                );
+                Reply::call_failed(&e)
+            })?;
             match outcome {
                 Outcome::Respond((response, w)) => {
                     writes.extend(w);
@@ -309,14 +307,13 @@ async fn call_steps(
                 Outcome::Pass((data, w)) => {
                     writes.extend(w);
                     if i + 1 == route.steps.len() {
-                        eprintln!(
-                            "error: {}: component `{}` passed data on, but it is the last step",
-                            route.label, step.component.id
+                        tracing::error!(
+                            route = %route.label,
+                            component = %id,
+                            "{}: component `{id}` passed data on, but it is the last step",
+                            route.label
                         );
-                        return Err(Reply::text(
-                            500,
-                            "internal error: the pipeline produced no response",
-                        ));
+                        return Err(Reply::internal("the pipeline produced no response"));
                     }
                     input.carried = Some(data);
                     break;
@@ -324,11 +321,13 @@ async fn call_steps(
                 Outcome::Need(reads) => {
                     rounds += 1;
                     if rounds > MAX_READ_ROUNDS {
-                        eprintln!(
-                            "error: {}: component `{}` asked for reads more than {MAX_READ_ROUNDS} times",
-                            route.label, step.component.id
+                        tracing::error!(
+                            route = %route.label,
+                            component = %id,
+                            "{}: component `{id}` asked for reads more than {MAX_READ_ROUNDS} times",
+                            route.label
                         );
-                        return Err(Reply::text(500, "internal error: too many read rounds"));
+                        return Err(Reply::internal("too many read rounds"));
                     }
                     *read_clock |= reads.iter().any(|r| matches!(r.op, ReadOp::Now));
                     let results = app.effects.read(&route.decl, &reads);
@@ -340,41 +339,21 @@ async fn call_steps(
     unreachable!("a route has at least one step, and the last step either responds or errors")
 }
 
-fn call_failed(route: &Route, component: &str, e: CallError) -> Reply {
-    eprintln!("error: {}: component `{component}` {e}", route.label);
-    match e {
-        CallError::Timeout(_) => Reply::text(504, "the handler ran past its deadline"),
-        CallError::MemoryCap { .. } | CallError::Trap(_) => {
-            Reply::text(500, "internal error: the handler failed")
-        }
-    }
-}
-
-/// Hop-by-hop and framing headers are the server's business, not the handler's (RFC 9110 §7.6.1).
-const SERVER_HEADERS: &[&str] = &[
-    "connection",
-    "content-length",
-    "keep-alive",
-    "transfer-encoding",
-    "upgrade",
-    "proxy-connection",
-    "te",
-    "trailer",
-];
-
-/// The handler's response as a reply, or the 500 to send instead when it is invalid.
-fn respond(route: &Route, response: Response) -> Result<Reply, Reply> {
+/// The handler's response as a reply, or the 500 to send instead when it is invalid. Headers
+/// that are the server's business (hop-by-hop, framing) are dropped.
+fn respond(label: &str, response: Response) -> Result<Reply, Reply> {
     if !(100..=599).contains(&response.status) {
-        eprintln!(
-            "error: {}: handler answered invalid status {}; nothing written",
-            route.label, response.status
+        tracing::error!(
+            route = %label,
+            "{label}: handler answered invalid status {}; nothing written",
+            response.status
         );
-        return Err(Reply::text(500, "internal error: invalid status"));
+        return Err(Reply::internal("invalid status"));
     }
     let headers = response
         .headers
         .into_iter()
-        .filter(|h| !SERVER_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()))
+        .filter(|h| !is_server_header(&h.name))
         .map(|h| (h.name, h.value))
         .collect();
     Ok(Reply {
@@ -383,3 +362,43 @@ fn respond(route: &Route, response: Response) -> Result<Reply, Reply> {
         body: Bytes::from(response.body),
     })
 }
+
+/// Runs the `[startup]` route if its collection is empty (seeding a fresh data folder); an
+/// answer other than 2xx is an error.
+pub async fn startup(app: &App) -> anyhow::Result<()> {
+    let Some(startup) = &app.startup else {
+        return Ok(());
+    };
+    if !app.effects.is_empty(&startup.when_empty)? {
+        return Ok(());
+    }
+    let route = &app.routes[startup.route];
+    tracing::info!(
+        "startup: collection `{}` is empty; running {}",
+        startup.when_empty,
+        route.label
+    );
+    let method = match &route.decl.method {
+        MethodMatch::One(m) => m.clone(),
+        MethodMatch::Any => "POST".to_owned(),
+    };
+    let head = Head {
+        method,
+        path: route.decl.path.to_string(),
+        query: String::new(),
+        headers: Vec::new(),
+    };
+    let (reply, _) = run(app, route, head, Vec::new(), Bytes::new()).await;
+    if !(200..300).contains(&reply.status) {
+        anyhow::bail!(
+            "the startup route {} answered {}: {}",
+            route.label,
+            reply.status,
+            String::from_utf8_lossy(&reply.body).trim()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,32 +1,51 @@
 //! Nebula serves HTTP with pure WebAssembly components, and keeps every effect in the host.
 //!
 //! The request path, one module per step:
-//! 1. [`server`] accepts HTTP (hyper) and hands plain data to the handler;
-//! 2. [`router`] maps method and path to a route of the [`manifest`];
-//! 3. [`effects`] performs the reads the route declares (redb, behind a small `Store` seam);
-//! 4. [`component`] calls the pure handler in a fresh wasmtime instance (or streams the request
-//!    to a `wasi:http/proxy` component, which then does its own I/O within its grants);
-//! 5. [`effects`] applies the writes the handler returned, in one transaction;
-//! 6. [`handler`] walks these steps for each request and builds the response; [`memo`] replays
-//!    pure results keyed by their inputs, so a hit skips steps 3–5.
+//! 1. `server` accepts HTTP (hyper) and hands each request, unread, to `handler::handle`;
+//! 2. `handler` routes it once (`router`, through `app`) and decides: a route to a
+//!    `wasi:http/proxy` component streams the request to it and its response back
+//!    (`component::proxy`; the component does its own I/O within its grants, so 3–5 are its
+//!    own); a pure route reads its body within the route's limit and asks `memo`, which replays
+//!    a reply keyed by its inputs and so skips 3–5;
+//! 3. `effects` performs the reads the route declares (redb, behind a small `Store` seam);
+//! 4. `component` calls the pure handler in a fresh wasmtime instance, each step of a pipeline in
+//!    turn;
+//! 5. `effects` applies the writes the handler returned, in one transaction;
+//! 6. `handler` turns the response into a `reply` (or the `reply` for a failure), `log` writes the
+//!    access-log line, and `server` sends it.
 //!
-//! [`app`] builds everything once at start; [`cli`] is `nebula-host up|serve|check|inspect`.
+//! `app` builds everything once at start; `cli` is `nebula-host up|serve|check|inspect`;
+//! `manifest` validates the TOML the app is built from; `request` is the request as the pure
+//! path sees it.
+//!
+//! The library offers what `main` and embedders need: load a [`Manifest`], build an [`App`],
+//! [`bind`] and [`serve`] it.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
-//! let manifest = nebula_host::manifest::Manifest::load("manifests/demo.toml".as_ref())?;
-//! let app = nebula_host::app::App::from_manifest(&manifest, &Default::default())?;
-//! let listener = nebula_host::server::bind("127.0.0.1:8080".parse()?).await?;
-//! nebula_host::server::serve(app.into(), listener, nebula_host::server::shutdown_signal()).await
+//! let manifest = nebula_host::Manifest::load("manifests/demo.toml".as_ref())?;
+//! let app = nebula_host::App::from_manifest(&manifest, &Default::default())?;
+//! let listener = nebula_host::bind("127.0.0.1:8080".parse()?).await?;
+//! nebula_host::serve(app.into(), listener, nebula_host::shutdown_signal()).await
 //! # }
 //! ```
 
-pub mod app;
+#![warn(missing_docs)]
+
+mod app;
 pub mod cli;
-pub mod component;
-pub mod effects;
-pub mod handler;
-pub mod manifest;
-pub mod memo;
-pub mod router;
-pub mod server;
+mod component;
+mod effects;
+mod handler;
+mod log;
+mod manifest;
+mod memo;
+mod reply;
+mod request;
+mod router;
+mod server;
+
+
+pub use app::{App, Dirs};
+pub use manifest::{Diagnostic, Location, Manifest, ManifestError};
+pub use server::{bind, serve, shutdown_signal};

@@ -1,4 +1,6 @@
-//! Automatic memoization of pure results.
+//! Automatic memoization of pure results: which routes qualify, the key, the store, ETags and
+//! conditional requests (304), and the `x-nebula-memo` header. The request path asks this
+//! module; no other module decides anything about memoization.
 //!
 //! A pure handler's reply is a function of its component, its route, the request and what it
 //! read. The effects layer keeps a version per collection, bumped on every committed write, so the
@@ -12,25 +14,109 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use lru::LruCache;
 use tokio::sync::watch;
 
-use crate::handler::Reply;
+use crate::manifest::{ReadDeclOp, RouteDecl};
+use crate::reply::Reply;
+use crate::request::Head;
 
 /// The memo key: BLAKE3 of everything the result depends on.
-pub type Key = [u8; 32];
+pub type MemoKey = [u8; 32];
+type Key = MemoKey;
+
+/// How a memoizable request was answered, for the `x-nebula-memo` header and the access log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Memoized {
+    /// Replayed from the store.
+    Hit,
+    /// Answered by a concurrent identical request's execution.
+    Shared,
+    /// Executed now.
+    Miss,
+}
+
+impl Memoized {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Memoized::Hit => "hit",
+            Memoized::Shared => "shared",
+            Memoized::Miss => "miss",
+        }
+    }
+}
+
+/// Whether a route's replies may be memoized: the route allows it (`memo`, on by default), it
+/// cannot write, and it declares no `now` read.
+pub fn qualifies(route: &RouteDecl) -> bool {
+    route.memo
+        && route.may_write.is_empty()
+        && !route.reads.iter().any(|r| matches!(r.op, ReadDeclOp::Now))
+}
+
+/// Everything a memoizable route's reply depends on: the route, its components, the versions of
+/// what it may read, and the whole request as the handler sees it. Fields are length-prefixed.
+/// `If-None-Match` must be taken out of `head` first (see [`take_conditional`]).
+pub fn key<'a>(
+    route: &str,
+    components: impl IntoIterator<Item = &'a [u8; 32]>,
+    versions: impl IntoIterator<Item = u64>,
+    head: &Head,
+    params: &[(String, String)],
+    body: &[u8],
+) -> MemoKey {
+    let mut h = blake3::Hasher::new();
+    let mut field = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(route.as_bytes());
+    for digest in components {
+        field(digest);
+    }
+    for version in versions {
+        field(&version.to_le_bytes());
+    }
+    field(head.method.as_bytes());
+    field(head.path.as_bytes());
+    field(head.query.as_bytes());
+    for header in &head.headers {
+        field(header.name.as_bytes());
+        field(header.value.as_bytes());
+    }
+    for (name, value) in params {
+        field(name.as_bytes());
+        field(value.as_bytes());
+    }
+    field(body);
+    *h.finalize().as_bytes()
+}
+
+/// Takes `If-None-Match` out of a request: conditional requests are answered by the host from
+/// the memoized reply's ETag; the handler never sees them, so they do not split the key.
+pub fn take_conditional(head: &mut Head) -> Option<String> {
+    head.take_header("if-none-match")
+}
+
+/// A reply made now, and whether the handler read the clock (then it is not stored).
+#[derive(Debug)]
+pub struct Fresh {
+    pub reply: Reply,
+    pub read_clock: bool,
+}
 
 /// Default bound on the bytes of stored replies.
 pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 
 /// A stored reply.
 #[derive(Debug)]
-pub struct Cached {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: bytes::Bytes,
+struct Cached {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Bytes,
     /// The reply's ETag (the handler's own, else one derived from the key).
-    pub etag: String,
+    etag: String,
 }
 
 impl Cached {
@@ -44,18 +130,65 @@ impl Cached {
             + 128
     }
 
-    pub fn to_reply(&self) -> Reply {
+    fn to_reply(&self) -> Reply {
         Reply {
             status: self.status,
             headers: self.headers.clone(),
             body: self.body.clone(),
         }
     }
+
+    /// A reply as stored: with the handler's own ETag, else one derived from the key.
+    fn of(mut reply: Reply, key: &MemoKey) -> Cached {
+        let etag = match reply
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("etag"))
+        {
+            Some((_, etag)) => etag.clone(),
+            None => {
+                let etag = etag_for(key);
+                reply.headers.push(("etag".to_owned(), etag.clone()));
+                etag
+            }
+        };
+        Cached {
+            status: reply.status,
+            headers: reply.headers,
+            body: reply.body,
+            etag,
+        }
+    }
+
+    /// The reply to a request with `If-None-Match: tags`: 304 with the validators when a tag
+    /// matches a 2xx reply, else the whole reply.
+    fn answer(&self, if_none_match: Option<&str>) -> Reply {
+        match if_none_match {
+            Some(tags) if (200..300).contains(&self.status) && none_match(tags, &self.etag) => {
+                let mut headers = vec![("etag".to_owned(), self.etag.clone())];
+                headers.extend(
+                    self.headers
+                        .iter()
+                        .filter(|(n, _)| {
+                            n.eq_ignore_ascii_case("cache-control")
+                                || n.eq_ignore_ascii_case("vary")
+                        })
+                        .cloned(),
+                );
+                Reply {
+                    status: 304,
+                    headers,
+                    body: Bytes::new(),
+                }
+            }
+            _ => self.to_reply(),
+        }
+    }
 }
 
 /// What a lookup found.
 #[derive(Debug)]
-pub enum Lookup {
+enum Lookup {
     Hit(Arc<Cached>),
     /// Another request with this key is running; wait for its result.
     Wait(watch::Receiver<Option<Arc<Cached>>>),
@@ -97,8 +230,50 @@ impl Memo {
         })
     }
 
+    /// Answers a memoizable request with key `key`: from the store, from a concurrent identical
+    /// request, or by running `execute` (and storing its reply unless it read the clock or
+    /// failed with a 5xx). A conditional request may get 304. The reply says how it was made in
+    /// `x-nebula-memo`: useful for clients debugging caches, and for the tests.
+    pub async fn answer<F, Fut>(
+        self: &Arc<Self>,
+        key: MemoKey,
+        if_none_match: Option<String>,
+        execute: F,
+    ) -> (Reply, Memoized)
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Fresh>,
+    {
+        let (cached, how) = match self.lookup(key) {
+            Lookup::Hit(cached) => (cached, Memoized::Hit),
+            Lookup::Wait(mut rx) => {
+                let waited = rx.wait_for(Option::is_some).await.map(|done| done.clone());
+                match waited {
+                    Ok(done) => (done.expect("waited for Some"), Memoized::Shared),
+                    // The leader's client went away before it finished: run it here.
+                    Err(_) => {
+                        let fresh = execute().await;
+                        (Arc::new(Cached::of(fresh.reply, &key)), Memoized::Miss)
+                    }
+                }
+            }
+            Lookup::Run(flight) => {
+                let fresh = execute().await;
+                let store = !fresh.read_clock && fresh.reply.status < 500;
+                let cached = Arc::new(Cached::of(fresh.reply, &key));
+                flight.finish(cached.clone(), store);
+                (cached, Memoized::Miss)
+            }
+        };
+        let mut reply = cached.answer(if_none_match.as_deref());
+        reply
+            .headers
+            .push(("x-nebula-memo".to_owned(), how.as_str().to_owned()));
+        (reply, how)
+    }
+
     /// Finds a stored reply, joins a running execution, or claims the execution.
-    pub fn lookup(self: &Arc<Self>, key: Key) -> Lookup {
+    fn lookup(self: &Arc<Self>, key: Key) -> Lookup {
         let mut state = self.state.lock().expect("memo lock");
         if let Some(hit) = state.lru.get(&key) {
             return Lookup::Hit(hit.clone());
@@ -140,8 +315,9 @@ impl Memo {
         state.bytes = 0;
     }
 
-    /// Entries and bytes stored (for tests and logs).
-    pub fn usage(&self) -> (usize, usize) {
+    /// Entries and bytes stored.
+    #[cfg(test)]
+    fn usage(&self) -> (usize, usize) {
         let state = self.state.lock().expect("memo lock");
         (state.lru.len(), state.bytes)
     }
@@ -149,7 +325,7 @@ impl Memo {
 
 /// The right (and duty) to run one key; waiters get what [`Flight::finish`] publishes.
 #[derive(Debug)]
-pub struct Flight {
+struct Flight {
     memo: Arc<Memo>,
     key: Key,
     finished: bool,
@@ -157,7 +333,7 @@ pub struct Flight {
 
 impl Flight {
     /// Publishes the result to waiters and stores it when `store` is true.
-    pub fn finish(mut self, cached: Arc<Cached>, store: bool) {
+    fn finish(mut self, cached: Arc<Cached>, store: bool) {
         self.finished = true;
         if store {
             self.memo.store(self.key, cached.clone());
@@ -190,7 +366,7 @@ impl Drop for Flight {
 }
 
 /// The ETag derived from a key: a strong validator, quoted per RFC 9110 §8.8.3.
-pub fn etag_for(key: &Key) -> String {
+fn etag_for(key: &Key) -> String {
     let mut s = String::with_capacity(26);
     s.push_str("\"m");
     for b in &key[..12] {
@@ -201,7 +377,7 @@ pub fn etag_for(key: &Key) -> String {
 }
 
 /// Whether an `If-None-Match` value matches `etag` (weak comparison, RFC 9110 §13.1.2).
-pub fn none_match(if_none_match: &str, etag: &str) -> bool {
+fn none_match(if_none_match: &str, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     let etag = bare(etag);
     if_none_match
@@ -267,6 +443,168 @@ mod tests {
         assert!(bytes <= 4 * 1024, "{bytes} bytes stored");
         assert!(entries < 20 && entries > 0);
         assert!(matches!(memo.lookup([19; 32]), Lookup::Hit(_)));
+    }
+
+    fn route(toml: &str) -> RouteDecl {
+        let text = format!(
+            "version = 1\n[collections.memes]\n[collections.votes]\ncounter = true\n\
+             [components.c]\npath = \"c.wasm\"\n[[routes]]\ncomponent = \"c\"\n{toml}"
+        );
+        let manifest = crate::manifest::Manifest::parse("memo.toml".as_ref(), &text).unwrap();
+        manifest.routes[0].clone()
+    }
+
+    #[test]
+    fn only_routes_that_cannot_write_or_read_the_clock_qualify() {
+        let reads = r#"reads = [{ name = "m", op = "get", collection = "memes", key = "{id}" }]"#;
+        assert!(qualifies(&route(&format!(
+            "route = \"GET /m/{{id}}\"\n{reads}"
+        ))));
+        assert!(!qualifies(&route("route = \"GET /m\"\nmemo = false")));
+        assert!(!qualifies(&route(
+            "route = \"POST /v\"\nmay_write = [\"votes\"]"
+        )));
+        let now = r#"reads = [{ name = "t", op = "now" }]"#;
+        assert!(!qualifies(&route(&format!("route = \"GET /t\"\n{now}"))));
+    }
+
+    fn head(headers: &[(&str, &str)]) -> Head {
+        Head {
+            method: "GET".into(),
+            path: "/m/1".into(),
+            query: "a=1".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| crate::component::Header {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_key_changes_with_every_input_but_not_with_if_none_match() {
+        let base = |head: &Head| key("GET /m/{id}", [&[1; 32]], [7], head, &[], b"");
+        let plain = base(&head(&[]));
+        assert_ne!(plain, base(&head(&[("accept", "text/html")])));
+        assert_ne!(
+            plain,
+            key("GET /m/{id}", [&[2; 32]], [7], &head(&[]), &[], b"")
+        );
+        assert_ne!(
+            plain,
+            key("GET /m/{id}", [&[1; 32]], [8], &head(&[]), &[], b"")
+        );
+        assert_ne!(
+            plain,
+            key("GET /x/{id}", [&[1; 32]], [7], &head(&[]), &[], b"")
+        );
+        let params = [("id".to_owned(), "1".to_owned())];
+        assert_ne!(
+            plain,
+            key("GET /m/{id}", [&[1; 32]], [7], &head(&[]), &params, b"")
+        );
+        assert_ne!(
+            plain,
+            key("GET /m/{id}", [&[1; 32]], [7], &head(&[]), &[], b"x")
+        );
+        let mut conditional = head(&[("if-none-match", "\"m1\"")]);
+        assert_eq!(
+            take_conditional(&mut conditional).as_deref(),
+            Some("\"m1\"")
+        );
+        assert_eq!(plain, base(&conditional));
+    }
+
+    fn fresh(status: u16, headers: &[(&str, &str)], read_clock: bool) -> Fresh {
+        let mut reply = Reply::text(status, "body");
+        reply
+            .headers
+            .extend(headers.iter().map(|(n, v)| ((*n).into(), (*v).into())));
+        Fresh { reply, read_clock }
+    }
+
+    fn memo_header(reply: &Reply) -> &str {
+        let found = reply.headers.iter().find(|(n, _)| n == "x-nebula-memo");
+        found.map(|(_, v)| v.as_str()).unwrap_or("none")
+    }
+
+    #[tokio::test]
+    async fn a_miss_is_stored_then_replayed_with_a_derived_etag_and_a_304_for_it() {
+        let memo = Memo::new(1 << 20);
+        let (first, how) = memo
+            .answer([9; 32], None, || async { fresh(200, &[], false) })
+            .await;
+        assert_eq!((how, memo_header(&first)), (Memoized::Miss, "miss"));
+        let etag = first
+            .headers
+            .iter()
+            .find(|(n, _)| n == "etag")
+            .unwrap()
+            .1
+            .clone();
+        assert_eq!(etag, etag_for(&[9; 32]));
+
+        let (again, how) = memo
+            .answer([9; 32], None, || async { panic!("a hit must not execute") })
+            .await;
+        assert_eq!(
+            (how, again.body.clone()),
+            (Memoized::Hit, first.body.clone())
+        );
+
+        let (not_modified, _) = memo
+            .answer([9; 32], Some(format!("W/{etag}")), || async {
+                unreachable!()
+            })
+            .await;
+        assert_eq!(not_modified.status, 304);
+        assert!(not_modified.body.is_empty());
+        assert_eq!(memo_header(&not_modified), "hit");
+    }
+
+    #[tokio::test]
+    async fn the_handlers_own_etag_is_kept_and_304_keeps_cache_control() {
+        let memo = Memo::new(1 << 20);
+        let headers = [
+            ("ETag", "\"v2\""),
+            ("Cache-Control", "max-age=60"),
+            ("X-Other", "1"),
+        ];
+        memo.answer([4; 32], None, || async { fresh(200, &headers, false) })
+            .await;
+        let (reply, _) = memo
+            .answer([4; 32], Some("\"v1\", \"v2\"".into()), || async {
+                unreachable!()
+            })
+            .await;
+        assert_eq!(reply.status, 304);
+        let names: Vec<_> = reply.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["etag", "Cache-Control", "x-nebula-memo"]);
+    }
+
+    #[tokio::test]
+    async fn errors_and_replies_that_read_the_clock_are_not_stored_and_never_304() {
+        let memo = Memo::new(1 << 20);
+        let (reply, _) = memo
+            .answer([5; 32], Some("*".into()), || async {
+                fresh(503, &[], false)
+            })
+            .await;
+        assert_eq!(reply.status, 503, "a 5xx is answered whole, never 304");
+        let (_, how) = memo
+            .answer([5; 32], None, || async { fresh(200, &[], true) })
+            .await;
+        assert_eq!(how, Memoized::Miss, "the 5xx was not stored");
+        let (_, how) = memo
+            .answer([5; 32], None, || async { fresh(200, &[], false) })
+            .await;
+        assert_eq!(
+            how,
+            Memoized::Miss,
+            "the reply that read the clock was not stored"
+        );
     }
 
     #[test]

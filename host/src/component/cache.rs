@@ -9,7 +9,6 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -23,7 +22,22 @@ pub enum CacheOutcome {
     /// Compiled now, and stored (or the cache is disabled).
     Compiled { millis: u128, stored: bool },
     /// An entry existed but failed verification; compiled again and replaced.
-    Damaged { reason: String, millis: u128 },
+    Damaged { reason: Damage, millis: u128 },
+}
+
+/// What was wrong with a cache entry that was not used.
+#[derive(Debug, thiserror::Error)]
+pub enum Damage {
+    #[error("unreadable")]
+    Unreadable(#[source] std::io::Error),
+    #[error("not a nebula cache entry")]
+    NotAnEntry,
+    #[error("truncated")]
+    Truncated,
+    #[error("checksum mismatch")]
+    Checksum,
+    #[error("rejected by wasmtime")]
+    Rejected(#[source] super::Source),
 }
 
 /// A folder of compiled components; `None` disables caching.
@@ -66,7 +80,7 @@ impl CompileCache {
         engine: &Engine,
         wasm: &[u8],
         digest: &[u8; 32],
-    ) -> anyhow::Result<(Component, CacheOutcome)> {
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let entry = self.entry(engine, digest);
         let mut damaged = None;
         if let Some(path) = &entry {
@@ -76,15 +90,17 @@ impl CompileCache {
                     Err(reason) => damaged = Some(reason),
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => damaged = Some(format!("unreadable: {e}")),
+                Err(e) => damaged = Some(Damage::Unreadable(e)),
             }
         }
         let start = Instant::now();
-        let component = Component::new(engine, wasm).map_err(anyhow::Error::from)?;
+        let component = Component::new(engine, wasm)?;
         let millis = start.elapsed().as_millis();
         let stored = match &entry {
             Some(path) => store(path, &component)
-                .inspect_err(|e| eprintln!("warning: compile cache not written: {e:#}"))
+                .inspect_err(|e| {
+                    tracing::warn!("compile cache entry `{}` not written: {e}", path.display())
+                })
                 .is_ok(),
             None => false,
         };
@@ -97,16 +113,16 @@ impl CompileCache {
 }
 
 /// Checks the entry's hash, then lets wasmtime check its own header and engine settings.
-fn verified(engine: &Engine, bytes: &[u8]) -> Result<Component, String> {
+fn verified(engine: &Engine, bytes: &[u8]) -> Result<Component, Damage> {
     let rest = bytes
         .strip_prefix(MAGIC.as_slice())
-        .ok_or("not a nebula cache entry")?;
+        .ok_or(Damage::NotAnEntry)?;
     if rest.len() < 32 {
-        return Err("truncated".into());
+        return Err(Damage::Truncated);
     }
     let (hash, payload) = rest.split_at(32);
     if blake3::hash(payload).as_bytes() != hash {
-        return Err("checksum mismatch".into());
+        return Err(Damage::Checksum);
     }
     // SAFETY: `Component::deserialize` requires bytes produced by `Component::serialize` of a
     // compatible engine. The payload is exactly what `store` wrote (its BLAKE3 hash matches), and
@@ -116,22 +132,22 @@ fn verified(engine: &Engine, bytes: &[u8]) -> Result<Component, String> {
         reason = "loading verified precompiled code is wasmtime's unsafe API"
     )]
     let component = unsafe { Component::deserialize(engine, payload) };
-    component.map_err(|e| format!("rejected by wasmtime: {e}"))
+    component.map_err(|e| Damage::Rejected(e.into()))
 }
 
-fn store(path: &Path, component: &Component) -> anyhow::Result<()> {
-    let payload = component.serialize().map_err(anyhow::Error::from)?;
-    let dir = path.parent().context("cache entry has no folder")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+/// Writes an entry; a failure only costs a compilation at the next start.
+fn store(path: &Path, component: &Component) -> std::io::Result<()> {
+    let payload = component.serialize().map_err(std::io::Error::other)?;
+    let dir = path.parent().expect("a cache entry is in the cache folder");
+    std::fs::create_dir_all(dir)?;
     let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + payload.len());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
     bytes.extend_from_slice(&payload);
     // Write then rename, so a concurrent start never reads half an entry.
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, &bytes).with_context(|| format!("writing `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to `{}`", path.display()))?;
-    Ok(())
+    std::fs::write(&tmp, &bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Feeds `Hash` implementations into BLAKE3, for a key that is stable across processes.

@@ -1,48 +1,75 @@
 //! Everything wasmtime: the engine, the compile cache, the import policy, pre-instantiation, and
 //! `call_pure` — one fresh instance per call, from the pooling allocator.
 //!
-//! This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
+//! Inside, dependencies go one way: this file (the [`Runtime`] and [`Loaded`] components) uses
+//! `proxy` (wasi:http calls), `wasi` (the one table of WASI interfaces, and both linkers),
+//! `stubs` (what a pure call's WASI imports get), `purity` (the pure import policy), `call`
+//! (limits, deadline, [`CallError`]), `cache`, `epoch` and `bindings`; `slot` builds on this
+//! file. This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
 
 mod bindings;
 mod cache;
+mod call;
 mod epoch;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
+mod stubs;
+mod wasi;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use bytes::Bytes;
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime::{ResourceLimiter, UpdateDeadline};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub use bindings::{
-    Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Put, Read, ReadOp, ReadResult,
+    Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Read, ReadOp, ReadResult,
     ReadValue, Request, Response, Write,
 };
 pub use cache::{CacheOutcome, CompileCache};
+pub use call::{CallError, CallLimits, Source};
 pub use purity::{Kind, Verdict};
 
-/// Per-call limits (from the manifest, or defaults for `serve`).
-#[derive(Debug, Clone, Copy)]
-pub struct CallLimits {
-    pub memory: u64,
-    pub timeout: Duration,
-}
+use call::{Limiter, trap_at};
+use proxy::state::ProxyState;
+use proxy::{ProxyBody, ProxyCall, ProxyError};
+use stubs::PureState;
 
-/// Why a call produced no outcome.
+/// Why a component could not be loaded (or the engine set up). The source says what wasmtime or
+/// the file system reported.
 #[derive(Debug, thiserror::Error)]
-pub enum CallError {
-    #[error("ran past its deadline of {0:?}")]
-    Timeout(Duration),
-    #[error("hit its memory cap of {cap} bytes ({trap})")]
-    MemoryCap { cap: u64, trap: String },
-    #[error("trapped: {0}")]
-    Trap(String),
+pub enum ComponentError {
+    #[error("setting up the engine")]
+    Engine(#[source] Source),
+    #[error("reading component `{id}` from `{}`", path.display())]
+    Read {
+        id: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not a valid component", path.display())]
+    Compile {
+        path: PathBuf,
+        #[source]
+        source: Source,
+    },
+    #[error("preparing component `{id}`")]
+    Prepare {
+        id: String,
+        #[source]
+        source: Source,
+    },
+    #[error(
+        "component `{id}` changed on disk since start (`{}`); restart the host to serve the new version",
+        path.display()
+    )]
+    Changed { id: String, path: PathBuf },
+    #[error("the loading task failed")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 /// Settings for the engine and its pooling allocator.
@@ -67,7 +94,8 @@ impl Default for EngineSettings {
 #[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
-    linker: Arc<Linker<State>>,
+    pure: Arc<Linker<PureState>>,
+    proxy: Arc<Linker<ProxyState>>,
     cache: CompileCache,
     ticker: epoch::Ticker,
 }
@@ -80,49 +108,6 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-/// What one store carries: its limits, and WASI stubs only for components that import WASI.
-struct State {
-    limiter: Limiter,
-    wasi: Option<Box<(WasiCtx, ResourceTable)>>,
-}
-
-impl WasiView for State {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        let (ctx, table) = &mut **self
-            .wasi
-            .as_mut()
-            .expect("invariant: a store gets WASI stubs whenever its component imports WASI");
-        WasiCtxView { ctx, table }
-    }
-}
-
-/// Caps linear memory and remembers whether the cap was what stopped the guest.
-struct Limiter {
-    cap: u64,
-    denied: bool,
-}
-
-impl ResourceLimiter for Limiter {
-    fn memory_growing(
-        &mut self,
-        _: usize,
-        desired: usize,
-        _: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let ok = desired as u64 <= self.cap;
-        self.denied |= !ok;
-        Ok(ok)
-    }
-    fn table_growing(
-        &mut self,
-        _: usize,
-        desired: usize,
-        _: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
-    }
-}
-
 /// A loaded component, ready to instantiate.
 pub struct Loaded {
     pub id: String,
@@ -130,7 +115,7 @@ pub struct Loaded {
     pub digest: [u8; 32],
     pub verdict: Verdict,
     pub cache: CacheOutcome,
-    pre: Option<bindings::HandlerPre<State>>,
+    pre: Option<bindings::HandlerPre<PureState>>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
 }
@@ -144,19 +129,36 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
+impl Loaded {
+    /// Whether this is a `wasi:http/proxy` component this host can serve.
+    pub fn is_proxy(&self) -> bool {
+        matches!(self.proxy, Some(proxy::Prepared::Ready(_)))
+    }
+
+    /// For a `wasi:http/proxy` component, the imports outside what [`proxy::policy`] links.
+    pub fn proxy_refusals(&self) -> Option<&[purity::Refused]> {
+        match &self.proxy {
+            Some(proxy::Prepared::Refused(refused)) => Some(refused),
+            _ => None,
+        }
+    }
+}
+
 impl Runtime {
-    pub fn new(settings: &EngineSettings, cache: CompileCache) -> anyhow::Result<Runtime> {
+    pub fn new(settings: &EngineSettings, cache: CompileCache) -> Result<Runtime, ComponentError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         let mut pool = PoolingAllocationConfig::default();
         let n = settings.max_instances;
+        let max_memory = usize::try_from(settings.max_memory)
+            .map_err(|e| ComponentError::Engine(Box::new(e)))?;
         pool.total_component_instances(n)
             .total_core_instances(n * 4)
             .total_memories(n * 2)
             .total_tables(n * 4)
             .total_stacks(n)
-            .max_memory_size(usize::try_from(settings.max_memory).context("memory cap too large")?)
+            .max_memory_size(max_memory)
             .table_keep_resident(16 << 10);
         // Reset memory that a request dirtied instead of unmapping it: with Linux's PAGEMAP_SCAN
         // only the dirty pages of a slot are reset (by memset), so a large resident prefix costs
@@ -173,43 +175,37 @@ impl Runtime {
             pool.linear_memory_keep_resident(128 << 10);
         }
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
-        let mut linker = Linker::<State>::new(&engine);
-        link_stubs(&mut linker)?;
+        let engine = Engine::new(&config).map_err(|e| ComponentError::Engine(e.into()))?;
+        let pure = wasi::pure_linker(&engine).map_err(|e| ComponentError::Engine(e.into()))?;
+        let proxy = wasi::proxy_linker(&engine).map_err(|e| ComponentError::Engine(e.into()))?;
         let ticker = epoch::Ticker::new(engine.weak());
         Ok(Runtime {
             engine,
-            linker: Arc::new(linker),
+            pure: Arc::new(pure),
+            proxy: Arc::new(proxy),
             cache,
             ticker,
         })
     }
 
     /// Reads, judges and (if servable) pre-instantiates a component.
-    pub fn load(&self, id: &str, path: &Path) -> anyhow::Result<Loaded> {
-        let wasm = std::fs::read(path)
-            .with_context(|| format!("reading component `{id}` from `{}`", path.display()))?;
-        let digest = *blake3::hash(&wasm).as_bytes();
-        let (component, cache) = self
-            .cache
-            .load_or_compile(&self.engine, &wasm, &digest)
-            .with_context(|| format!("compiling component `{id}` (`{}`)", path.display()))?;
+    pub fn load(&self, id: &str, path: &Path) -> Result<Loaded, ComponentError> {
+        let (component, digest, cache) = self.compile(id, path)?;
         let verdict = self.judge(&component);
+        let prepare = |e: wasmtime::Error| ComponentError::Prepare {
+            id: id.to_owned(),
+            source: e.into(),
+        };
         let pre = if verdict.is_pure() {
-            let pre = self
-                .linker
-                .instantiate_pre(&component)
-                .map_err(anyhow::Error::from)
-                .and_then(|p| bindings::HandlerPre::new(p).map_err(anyhow::Error::from))
-                .with_context(|| format!("preparing component `{id}`"))?;
-            Some(pre)
+            let pre = self.pure.instantiate_pre(&component).map_err(prepare)?;
+            Some(bindings::HandlerPre::new(pre).map_err(prepare)?)
         } else {
             None
         };
         let proxy = (verdict.kind == Kind::HttpProxy)
-            .then(|| proxy::prepare(&self.engine, &component))
+            .then(|| proxy::prepare(&self.engine, &self.proxy, &component))
             .transpose()
-            .with_context(|| format!("preparing wasi:http component `{id}`"))?;
+            .map_err(prepare)?;
         Ok(Loaded {
             id: id.to_owned(),
             digest,
@@ -220,31 +216,38 @@ impl Runtime {
         })
     }
 
-    /// The import names and export names of a compiled component, and the policy's verdict.
-    pub fn judge(&self, component: &Component) -> Verdict {
-        let ty = component.component_type();
-        let imports: Vec<String> = ty
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
-        let exports: Vec<String> = ty
-            .exports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
+    /// Reads a wasm file and compiles it (or finds it in the compile cache).
+    fn compile(
+        &self,
+        id: &str,
+        path: &Path,
+    ) -> Result<(Component, [u8; 32], CacheOutcome), ComponentError> {
+        let wasm = std::fs::read(path).map_err(|source| ComponentError::Read {
+            id: id.to_owned(),
+            path: path.to_owned(),
+            source,
+        })?;
+        let digest = *blake3::hash(&wasm).as_bytes();
+        let (component, outcome) = self
+            .cache
+            .load_or_compile(&self.engine, &wasm, &digest)
+            .map_err(|e| ComponentError::Compile {
+                path: path.to_owned(),
+                source: e.into(),
+            })?;
+        Ok((component, digest, outcome))
+    }
+
+    /// The policy's verdict on a compiled component, from its import and export names.
+    fn judge(&self, component: &Component) -> Verdict {
+        let (imports, exports) = self.names(component);
         Verdict::judge(
             imports.iter().map(String::as_str),
             exports.iter().map(String::as_str),
         )
     }
 
-    /// Imports and exports of a wasm file, for `inspect`.
-    pub fn describe(&self, path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>, Verdict)> {
-        let wasm = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-        let digest = *blake3::hash(&wasm).as_bytes();
-        let (component, _) = self
-            .cache
-            .load_or_compile(&self.engine, &wasm, &digest)
-            .with_context(|| format!("`{}` is not a valid component", path.display()))?;
+    fn names(&self, component: &Component) -> (Vec<String>, Vec<String>) {
         let ty = component.component_type();
         let imports = ty
             .imports(&self.engine)
@@ -254,6 +257,16 @@ impl Runtime {
             .exports(&self.engine)
             .map(|(n, _)| n.to_owned())
             .collect();
+        (imports, exports)
+    }
+
+    /// Imports and exports of a wasm file, for `inspect`.
+    pub fn describe(
+        &self,
+        path: &Path,
+    ) -> Result<(Vec<String>, Vec<String>, Verdict), ComponentError> {
+        let (component, _, _) = self.compile("", path)?;
+        let (imports, exports) = self.names(&component);
         let verdict = self.judge(&component);
         Ok((imports, exports, verdict))
     }
@@ -266,20 +279,14 @@ impl Runtime {
         input: &Input,
     ) -> Result<Outcome, CallError> {
         let Some(pre) = &component.pre else {
-            return Err(CallError::Trap(format!(
-                "component `{}` is not servable as pure",
-                component.id
-            )));
+            return Err(CallError::NotServable("pure"));
         };
-        let wasi =
-            (!component.verdict.stubbed.is_empty()).then(|| Box::new(deterministic_wasi(input)));
+        let wasi = (!component.verdict.stubbed.is_empty())
+            .then(|| Box::new(stubs::deterministic_wasi(input)));
         let mut store = Store::new(
             &self.engine,
-            State {
-                limiter: Limiter {
-                    cap: limits.memory,
-                    denied: false,
-                },
+            PureState {
+                limiter: Limiter::new(limits.memory),
                 wasi,
             },
         );
@@ -294,163 +301,41 @@ impl Runtime {
         result.map_err(|e| CallError::classify(e, limits, store.data().limiter.denied))
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// Serves one request with a fresh instance of a `wasi:http/proxy` component (see
+    /// [`proxy`]): the request streams in, the response streams out.
+    pub async fn call_proxy<B>(
+        &self,
+        component: &Loaded,
+        call: ProxyCall<'_>,
+        request: http::Request<B>,
+    ) -> Result<http::Response<ProxyBody>, ProxyError>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let Some(proxy::Prepared::Ready(pre)) = &component.proxy else {
+            return Err(CallError::NotServable("wasi:http/proxy").into());
+        };
+        let host = proxy::Host {
+            engine: &self.engine,
+            ticker: &self.ticker,
+        };
+        proxy::call(host, pre, &component.id, call, request).await
     }
 }
 
-/// Makes the store's guest yield at every epoch tick and trap with [`DeadlineExceeded`] once
-/// `deadline` has passed. The epoch ticks only while calls run (see `epoch`).
-fn trap_at<T: 'static>(store: &mut Store<T>, deadline: Instant) {
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
-        if Instant::now() >= deadline {
-            Err(wasmtime::Error::new(DeadlineExceeded))
-        } else {
-            Ok(UpdateDeadline::Yield(1))
-        }
-    });
-}
-
-impl CallError {
-    /// Names what stopped a call: the deadline, the memory cap (`denied`: the limiter refused
-    /// a growth), or any other trap.
-    fn classify(e: wasmtime::Error, limits: CallLimits, denied: bool) -> CallError {
-        if e.downcast_ref::<DeadlineExceeded>().is_some() {
-            CallError::Timeout(limits.timeout)
-        } else if denied {
-            CallError::MemoryCap {
-                cap: limits.memory,
-                trap: format!("{e:#}"),
-            }
-        } else {
-            CallError::Trap(format!("{e:#}"))
-        }
-    }
-}
-
-#[derive(Debug)]
-struct DeadlineExceeded;
-
-impl std::fmt::Display for DeadlineExceeded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("deadline exceeded")
-    }
-}
-
-impl std::error::Error for DeadlineExceeded {}
-
-/// Links the deterministic stub set of [`purity::STUBBED`] (never sockets or outgoing HTTP).
-fn link_stubs(linker: &mut Linker<State>) -> anyhow::Result<()> {
-    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
-    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
-    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
-    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
-    use wasmtime_wasi::random::WasiRandom;
-
-    let l = linker;
-    let mut r = || -> wasmtime::Result<()> {
-        wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<State, HasTable>(l, |s| {
-            table(s)
-        })?;
-        wasmtime_wasi_io::bindings::wasi::io::poll::add_to_linker::<State, HasTable>(l, |s| {
-            table(s)
-        })?;
-        wasmtime_wasi_io::bindings::wasi::io::streams::add_to_linker::<State, HasTable>(l, |s| {
-            table(s)
-        })?;
-        clocks::wall_clock::add_to_linker::<State, WasiClocks>(l, |s| s.clocks())?;
-        clocks::monotonic_clock::add_to_linker::<State, WasiClocks>(l, |s| s.clocks())?;
-        random::random::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
-        random::insecure::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
-        random::insecure_seed::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
-        filesystem::types::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
-        filesystem::preopens::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
-        cli::exit::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::environment::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::stdin::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::stdout::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::stderr::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::terminal_input::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::terminal_output::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::terminal_stdin::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::terminal_stdout::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        cli::terminal_stderr::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-        Ok(())
-    };
-    r().map_err(anyhow::Error::from)
-        .context("linking the deterministic WASI stubs")
-}
-
-struct HasTable;
-impl wasmtime::component::HasData for HasTable {
-    type Data<'a> = &'a mut ResourceTable;
-}
-
-fn table(state: &mut State) -> &mut ResourceTable {
-    state.ctx().table
-}
-
-/// A WASI context whose every answer is a function of the input: no environment, arguments or
-/// preopened directories, empty stdin, discarded output, clocks frozen at the Unix epoch, and
-/// random bytes from a seed derived from the input.
-fn deterministic_wasi(input: &Input) -> (WasiCtx, ResourceTable) {
-    let mut seed = blake3::Hasher::new();
-    seed.update(input.request.method.as_bytes());
-    seed.update(input.request.path.as_bytes());
-    seed.update(input.request.query.as_bytes());
-    seed.update(&input.request.body);
-    let seed = seed.finalize();
-    let ctx = WasiCtx::builder()
-        .wall_clock(FrozenClock)
-        .monotonic_clock(FrozenClock)
-        .secure_random(wasmtime_wasi::Deterministic::new(seed.as_bytes().to_vec()))
-        .insecure_random(wasmtime_wasi::Deterministic::new(
-            seed.as_bytes()[16..].to_vec(),
-        ))
-        .insecure_random_seed(u128::from_le_bytes(
-            seed.as_bytes()[..16].try_into().expect("16 bytes"),
-        ))
-        .build();
-    (ctx, ResourceTable::new())
-}
-
-/// A clock that never moves: time is an effect, so a pure handler sees the Unix epoch.
-struct FrozenClock;
-
-impl wasmtime_wasi::HostWallClock for FrozenClock {
-    fn resolution(&self) -> Duration {
-        Duration::from_secs(1)
-    }
-    fn now(&self) -> Duration {
-        Duration::ZERO
-    }
-}
-
-impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1_000_000_000
-    }
-    fn now(&self) -> u64 {
-        0
-    }
-}
+/// Why a loaded component cannot be served: its refusal text (see [`refusal_message`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(String);
 
 /// Makes sure a loaded component can be served, as pure or as `wasi:http/proxy`, or says why not.
-pub fn ensure_servable(loaded: &Loaded) -> anyhow::Result<()> {
+pub fn ensure_servable(loaded: &Loaded) -> Result<(), Refusal> {
     match loaded.proxy_refusals() {
-        Some(refused) => bail!("{}", proxy::policy::refusal_message(&loaded.id, refused)),
-        None if loaded.is_proxy() => Ok(()),
-        None => ensure_pure(loaded),
+        Some(refused) => Err(Refusal(proxy::policy::refusal_message(&loaded.id, refused))),
+        None if loaded.is_proxy() || loaded.verdict.is_pure() => Ok(()),
+        None => Err(Refusal(refusal_message(&loaded.id, &loaded.verdict))),
     }
-}
-
-/// Makes sure a loaded component can be served as pure, or says why not.
-pub fn ensure_pure(loaded: &Loaded) -> anyhow::Result<()> {
-    if loaded.verdict.is_pure() {
-        return Ok(());
-    }
-    bail!("{}", refusal_message(&loaded.id, &loaded.verdict))
 }
 
 /// The refusal text: the component, every offending import, and a hint for each.

@@ -9,41 +9,36 @@
 //! stdout and stderr as lines of the host log; real clocks and random; no preopened directory,
 //! no arguments, no sockets. Its imports are judged by [`policy`] at load.
 //!
-//! This module is the only one that knows wasmtime-wasi-http. It never touches storage.
+//! With the linking table in wasi.rs, this module is the only one that knows
+//! wasmtime-wasi-http. It never touches storage.
 
 mod body;
+mod grants;
 mod log;
 mod outbound;
 pub mod policy;
+pub(super) mod state;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
 pub use body::{BoxError, ProxyBody};
-pub use outbound::Origin;
+pub use grants::{Grants, Origin};
 
+use super::call::{CallError, CallLimits, Limiter, Source, trap_at};
+use super::epoch::Ticker;
 use super::purity::Refused;
-use super::{CallError, CallLimits, Limiter, Loaded, Runtime, trap_at};
-
-/// What the manifest grants one proxy component; nothing by default.
-#[derive(Debug, Clone, Default)]
-pub struct Grants {
-    /// Origins outbound requests may go to.
-    pub outbound: Vec<Origin>,
-    /// Environment variables, in order.
-    pub env: Vec<(String, String)>,
-}
+use state::ProxyState;
 
 /// One request's settings, from its route.
 #[derive(Debug, Clone, Copy)]
@@ -64,14 +59,14 @@ pub enum ProxyError {
     Call(#[from] CallError),
     #[error("returned without setting a response")]
     NoResponse,
-    #[error("answered with error code {0}")]
-    ErrorCode(String),
-    #[error("could not be started: {0}")]
-    Busy(String),
+    #[error("answered with error code {0:?}")]
+    ErrorCode(ErrorCode),
+    #[error("could not be started")]
+    Busy(#[source] Source),
     #[error("request body is larger than {0} bytes")]
     BodyTooLarge(u64),
-    #[error("bad request: {0}")]
-    BadRequest(String),
+    #[error("bad request")]
+    BadRequest(#[source] Source),
 }
 
 /// A proxy component, as loaded: ready to instantiate, or refused for its imports.
@@ -80,131 +75,47 @@ pub(super) enum Prepared {
     Refused(Vec<Refused>),
 }
 
-/// What one request's store carries.
-pub(super) struct ProxyState {
-    limiter: Limiter,
-    table: ResourceTable,
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    hooks: outbound::Hooks,
-}
-
-impl WasiView for ProxyState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for ProxyState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
-
 /// Judges a compiled proxy component's imports and, if they are all linked, pre-instantiates it.
-pub(super) fn prepare(engine: &Engine, component: &Component) -> anyhow::Result<Prepared> {
+pub(super) fn prepare(
+    engine: &Engine,
+    linker: &Linker<ProxyState>,
+    component: &Component,
+) -> wasmtime::Result<Prepared> {
     let ty = component.component_type();
     let imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_owned()).collect();
     let refused = policy::judge(imports.iter().map(String::as_str));
     if !refused.is_empty() {
         return Ok(Prepared::Refused(refused));
     }
-    let mut linker = Linker::<ProxyState>::new(engine);
-    link(&mut linker)
-        .map_err(anyhow::Error::from)
-        .context("linking the wasi:http/proxy world")?;
-    let pre = linker
-        .instantiate_pre(component)
-        .and_then(ProxyPre::new)
-        .map_err(anyhow::Error::from)?;
+    let pre = linker.instantiate_pre(component).and_then(ProxyPre::new)?;
     Ok(Prepared::Ready(pre))
-}
-
-/// Links exactly the interfaces of [`policy::LINKED`].
-fn link(linker: &mut Linker<ProxyState>) -> wasmtime::Result<()> {
-    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
-    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
-    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
-    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
-    use wasmtime_wasi::random::WasiRandom;
-    use wasmtime_wasi_io::bindings::wasi::io;
-
-    let l = linker;
-    io::error::add_to_linker::<ProxyState, HasTable>(l, |s| &mut s.table)?;
-    io::poll::add_to_linker::<ProxyState, HasTable>(l, |s| &mut s.table)?;
-    io::streams::add_to_linker::<ProxyState, HasTable>(l, |s| &mut s.table)?;
-    clocks::wall_clock::add_to_linker::<ProxyState, WasiClocks>(l, |s| s.clocks())?;
-    clocks::monotonic_clock::add_to_linker::<ProxyState, WasiClocks>(l, |s| s.clocks())?;
-    random::random::add_to_linker::<ProxyState, WasiRandom>(l, |s| s.wasi.random())?;
-    random::insecure::add_to_linker::<ProxyState, WasiRandom>(l, |s| s.wasi.random())?;
-    random::insecure_seed::add_to_linker::<ProxyState, WasiRandom>(l, |s| s.wasi.random())?;
-    cli::stdin::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::stdout::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::stderr::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::environment::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::exit::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_input::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_output::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_stdin::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_stdout::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_stderr::add_to_linker::<ProxyState, WasiCli>(l, |s| s.cli())?;
-    filesystem::types::add_to_linker::<ProxyState, WasiFilesystem>(l, |s| s.filesystem())?;
-    filesystem::preopens::add_to_linker::<ProxyState, WasiFilesystem>(l, |s| s.filesystem())?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(l)
-}
-
-struct HasTable;
-impl wasmtime::component::HasData for HasTable {
-    type Data<'a> = &'a mut ResourceTable;
-}
-
-impl Loaded {
-    /// Whether this is a `wasi:http/proxy` component this host can serve.
-    pub fn is_proxy(&self) -> bool {
-        matches!(self.proxy, Some(Prepared::Ready(_)))
-    }
-
-    /// For a `wasi:http/proxy` component, the imports outside what [`policy`] links.
-    pub fn proxy_refusals(&self) -> Option<&[Refused]> {
-        match &self.proxy {
-            Some(Prepared::Refused(refused)) => Some(refused),
-            _ => None,
-        }
-    }
 }
 
 /// What the guest's `response-outparam.set` delivers.
 type Delivered = Result<http::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>, ErrorCode>;
 
-impl Runtime {
-    /// Serves one request with a fresh instance of a proxy component. The guest runs in a task
-    /// of its own, so that it goes on streaming the response body after its head is returned;
-    /// the task ends when the guest returns, traps or reaches the deadline, whichever is first,
-    /// and a client that goes away does not stop it early (its writes then fail).
-    pub async fn call_proxy<B>(
-        &self,
-        component: &Loaded,
-        call: ProxyCall<'_>,
-        request: http::Request<B>,
-    ) -> Result<http::Response<ProxyBody>, ProxyError>
-    where
-        B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
+/// The engine-wide parts a proxy call needs.
+pub(super) struct Host<'a> {
+    pub engine: &'a Engine,
+    pub ticker: &'a Ticker,
+}
+
+/// Serves one request with a fresh instance of a proxy component. The guest runs in a task of
+/// its own, so that it goes on streaming the response body after its head is returned; the task
+/// ends when the guest returns, traps or reaches the deadline, whichever is first, and a client
+/// that goes away does not stop it early (its writes then fail).
+pub(super) async fn call<B>(
+    host: Host<'_>,
+    pre: &ProxyPre<ProxyState>,
+    id: &str,
+    call: ProxyCall<'_>,
+    request: http::Request<B>,
+) -> Result<http::Response<ProxyBody>, ProxyError>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
     {
-        let Some(Prepared::Ready(pre)) = &component.proxy else {
-            return Err(CallError::Trap(format!(
-                "component `{}` is not servable as wasi:http/proxy",
-                component.id
-            ))
-            .into());
-        };
         let declared = request
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -214,9 +125,9 @@ impl Runtime {
         }
         let request = request.map(|b| body::Capped::new(b, call.max_body));
 
-        let id: Arc<str> = component.id.as_str().into();
+        let id: Arc<str> = id.into();
         let deadline = Instant::now() + call.limits.timeout;
-        let mut store = self.proxy_store(&id, call.limits.memory, deadline, call.grants);
+        let mut store = proxy_store(host.engine, &id, call.limits.memory, deadline, call.grants);
         let (tx, rx) = tokio::sync::oneshot::channel::<Delivered>();
         let responded = Arc::new(AtomicBool::new(false));
         let set = responded.clone();
@@ -233,11 +144,11 @@ impl Runtime {
         let (req, out) = match resources {
             Ok(resources) => resources,
             // The request has neither an absolute URI nor a `Host` header.
-            Err(e) => return Err(ProxyError::BadRequest(format!("{e:#}"))),
+            Err(e) => return Err(ProxyError::BadRequest(e.into())),
         };
 
         let failed = Arc::new(AtomicBool::new(false));
-        let running = self.ticker.running();
+        let running = host.ticker.running();
         let task = {
             let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
             let (label, limits) = (call.label.to_owned(), call.limits);
@@ -246,7 +157,7 @@ impl Runtime {
                 let ran = tokio::time::timeout_at(deadline.into(), async {
                     let proxy = pre.instantiate_async(&mut store).await.map_err(|e| {
                         match e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
-                            Some(busy) => ProxyError::Busy(busy.to_string()),
+                            Some(_) => ProxyError::Busy(e.into()),
                             None => called(&store, limits, e),
                         }
                     })?;
@@ -270,7 +181,8 @@ impl Runtime {
                         false => "",
                     };
                     let id = &store.data().hooks.id;
-                    eprintln!("error: {label}: component `{id}`{when} {e}");
+                    let e = crate::log::Chain(e);
+                    tracing::error!(route = %label, component = %id, "{label}: component `{id}`{when} {e}");
                 }
                 // Dropping the store drops an unset response-outparam, which wakes the caller.
                 drop(store);
@@ -281,55 +193,54 @@ impl Runtime {
         match rx.await {
             Ok(Ok(response)) => Ok(response.map(|b| body::Guarded::new(b, failed).boxed_unsync())),
             Ok(Err(code)) => {
-                eprintln!(
-                    "error: {}: component `{}` answered with error code {code:?}",
-                    call.label, component.id
+                tracing::error!(
+                    route = %call.label,
+                    component = %id,
+                    "{}: component `{id}` answered with error code {code:?}",
+                    call.label
                 );
-                Err(ProxyError::ErrorCode(format!("{code:?}")))
+                Err(ProxyError::ErrorCode(code))
             }
             // The store is gone and the response was never set: the task says why.
             Err(_) => match task.await {
                 Ok(Err(e)) => Err(e),
                 Ok(Ok(())) => Err(ProxyError::NoResponse),
-                Err(e) => Err(CallError::Trap(format!("the guest's task failed: {e}")).into()),
+                Err(e) => Err(CallError::Task(e).into()),
             },
         }
     }
+}
 
-    /// A store for one request: memory cap, epoch deadline, and a WASI context holding only
-    /// what the component was granted.
-    fn proxy_store(
-        &self,
-        id: &Arc<str>,
-        memory: u64,
-        deadline: Instant,
-        grants: &Arc<Grants>,
-    ) -> Store<ProxyState> {
-        let wasi = WasiCtx::builder()
-            .envs(&grants.env)
-            .stdout(log::GuestLog::new(id))
-            .stderr(log::GuestLog::new(id))
-            .build();
-        let state = ProxyState {
-            limiter: Limiter {
-                cap: memory,
-                denied: false,
-            },
-            table: ResourceTable::new(),
-            wasi,
-            http: WasiHttpCtx::new(),
-            hooks: outbound::Hooks {
-                id: id.clone(),
-                grants: grants.clone(),
-            },
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        // As in `call_pure`: a guest in a loop traps at the deadline. A guest waiting on the
-        // host is cut off by the task's timeout instead.
-        trap_at(&mut store, deadline);
-        store
-    }
+/// A store for one request: memory cap, epoch deadline, and a WASI context holding only what
+/// the component was granted.
+fn proxy_store(
+    engine: &Engine,
+    id: &Arc<str>,
+    memory: u64,
+    deadline: Instant,
+    grants: &Arc<Grants>,
+) -> Store<ProxyState> {
+    let wasi = WasiCtx::builder()
+        .envs(&grants.env)
+        .stdout(log::GuestLog::new(id))
+        .stderr(log::GuestLog::new(id))
+        .build();
+    let state = ProxyState {
+        limiter: Limiter::new(memory),
+        table: ResourceTable::new(),
+        wasi,
+        http: WasiHttpCtx::new(),
+        hooks: outbound::Hooks {
+            id: id.clone(),
+            grants: grants.clone(),
+        },
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    // As in `call_pure`: a guest in a loop traps at the deadline. A guest waiting on the
+    // host is cut off by the task's timeout instead.
+    trap_at(&mut store, deadline);
+    store
 }
 
 /// A failed instantiation or call, as a [`ProxyError`].

@@ -6,7 +6,7 @@
 //! imports are *inert* when the host answers them deterministically, so the policy is:
 //!
 //! * no imports at all: pure, the fast path, no WASI context;
-//! * only imports from [`STUBBED`]: pure, linked to a deterministic stub set — no environment, no
+//! * only imports the table in wasi.rs marks [`Pure::Stub`]: pure, linked to a deterministic stub set — no environment, no
 //!   arguments, no preopened directories, stdin empty, stdout/stderr discarded, clocks frozen at the
 //!   Unix epoch, random bytes seeded from the request — so the output still depends on the input
 //!   alone;
@@ -15,29 +15,7 @@
 
 use std::fmt;
 
-/// WASI interfaces (any 0.2.x version) answered by deterministic stubs for pure components.
-pub const STUBBED: &[&str] = &[
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:clocks/wall-clock",
-    "wasi:clocks/monotonic-clock",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-];
+use super::wasi::{self, Pure, unversioned};
 
 /// Interfaces of the pure world itself. `nebula:pure/types` holds types only (no functions), so
 /// importing it gives the guest nothing to call.
@@ -107,7 +85,7 @@ impl Verdict {
             if PURE_WORLD.contains(&name) {
                 continue;
             }
-            if STUBBED.contains(&name) && is_wasi_02(import) {
+            if wasi::linkable(import).is_some_and(|i| matches!(i.pure, Pure::Stub(_))) {
                 stubbed.push(import.to_owned());
             } else {
                 refused.push(Refused {
@@ -129,16 +107,6 @@ impl Verdict {
     }
 }
 
-/// `wasi:cli/exit@0.2.3` -> `wasi:cli/exit`.
-fn unversioned(name: &str) -> &str {
-    name.split_once('@').map_or(name, |(n, _)| n)
-}
-
-fn is_wasi_02(name: &str) -> bool {
-    name.split_once('@')
-        .is_some_and(|(_, v)| v.starts_with("0.2."))
-}
-
 /// How each toolchain builds a component without WASI imports (docs/authoring.md).
 macro_rules! without_wasi {
     () => {
@@ -151,40 +119,23 @@ macro_rules! without_wasi {
 /// What usually removes a refused import (`import` as the component names it, with version).
 fn hint_for(import: &str) -> &'static str {
     let name = unversioned(import);
-    if name.starts_with("wasi:sockets/") {
-        concat!(
-            "networking is never given to a pure handler: declare the data it needs as reads ",
-            "in the manifest. componentize-py links wasi:sockets into every component unless ",
-            "built with `--stub-wasi`; Rust's std::net needs it: build `no_std` with ",
-            "nebula-guest (or target wasm32-unknown-unknown)"
-        )
-    } else if name == "wasi:http/outgoing-handler" {
-        concat!(
-            "outbound HTTP is never given to a pure handler: fetch data in the host's effects ",
-            "layer instead. ComponentizeJS links it for fetch(): add 'http' to ",
-            "`disableFeatures`; componentize-py: `--stub-wasi`"
-        )
-    } else if name.starts_with("wasi:http/") {
-        concat!(
-            "wasi:http is for wasi:http/proxy components, not pure handlers. ComponentizeJS ",
-            "leaves wasi:http/types (with wasi:io/poll and streams) for its fetch-event glue: ",
-            "add 'fetch-event' to `disableFeatures`; componentize-py: `--stub-wasi`; Rust: ",
-            "export `handle` of the `nebula:pure/handler` world with nebula-guest"
-        )
-    } else if STUBBED.contains(&name) {
-        concat!(
+    match wasi::named(name).map(|i| i.pure) {
+        Some(Pure::Refused(hint)) => hint,
+        // Stubbed, but not at this version.
+        Some(Pure::Stub(_)) => concat!(
             "only the WASI 0.2.x versions of this interface are stubbed; build against WASI ",
             "0.2, or without WASI imports: ",
             without_wasi!()
-        )
-    } else if name.starts_with("wasi:") {
-        concat!(
+        ),
+        None if name.starts_with("wasi:http/") => wasi::HTTP_PURE,
+        None if name.starts_with("wasi:") => concat!(
             "only the inert WASI interfaces that language runtimes drag in are stubbed; remove ",
             "this use, or build without WASI imports: ",
             without_wasi!()
-        )
-    } else {
-        "a pure handler imports nothing; build it against the `nebula:pure/handler` world (wit/pure.wit)"
+        ),
+        None => {
+            "a pure handler imports nothing; build it against the `nebula:pure/handler` world (wit/pure.wit)"
+        }
     }
 }
 

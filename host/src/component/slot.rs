@@ -9,10 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use tokio::sync::Notify;
 
-use super::{Loaded, Runtime};
+use super::{ComponentError, Loaded, Runtime};
 
 /// Milliseconds since the first call: a cheap monotonic clock for "last used".
 fn now_ms() -> u64 {
@@ -69,7 +68,7 @@ impl Slot {
     }
 
     /// The loaded component, loading it again if it was unloaded.
-    pub async fn get(&self, runtime: &Runtime) -> anyhow::Result<Arc<Loaded>> {
+    pub async fn get(&self, runtime: &Runtime) -> Result<Arc<Loaded>, ComponentError> {
         self.last_used.store(now_ms(), Ordering::Relaxed);
         if let Some(loaded) = self.loaded.lock().expect("slot lock").clone() {
             return Ok(loaded);
@@ -81,15 +80,14 @@ impl Slot {
         let (runtime, id, path) = (runtime.clone(), self.id.clone(), self.path.clone());
         let loaded = tokio::task::spawn_blocking(move || runtime.load(&id, &path))
             .await
-            .context("loading task failed")??;
+            .map_err(ComponentError::Task)??;
         if loaded.digest != self.digest {
-            anyhow::bail!(
-                "component `{}` changed on disk since start (`{}`); restart the host to serve the new version",
-                self.id,
-                self.path.display()
-            );
+            return Err(ComponentError::Changed {
+                id: self.id.clone(),
+                path: self.path.clone(),
+            });
         }
-        eprintln!("component `{}`: loaded again after idling", self.id);
+        tracing::info!(component = %self.id, "component `{}`: loaded again after idling", self.id);
         let loaded = Arc::new(loaded);
         *self.loaded.lock().expect("slot lock") = Some(loaded.clone());
         self.sweeper.notify_one();
@@ -103,7 +101,7 @@ impl Slot {
         let expires = self.last_used.load(Ordering::Relaxed).saturating_add(ttl);
         if expires <= now {
             *loaded = None;
-            eprintln!("component `{}`: unloaded after idling", self.id);
+            tracing::info!(component = %self.id, "component `{}`: unloaded after idling", self.id);
             None
         } else {
             Some(expires)

@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 /// A position in a manifest file; lines and columns are 1-based, columns count characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
+    /// The manifest file, as it was given.
     pub file: PathBuf,
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub col: usize,
 }
 
@@ -27,6 +30,7 @@ impl fmt::Display for Location {
 pub struct Diagnostic {
     /// Lowercase, no trailing period, values quoted with backticks.
     pub message: String,
+    /// Where it is; `None` for a problem of the whole file (e.g. it cannot be read).
     pub location: Option<Location>,
     /// The source line `location` points into.
     pub snippet: Option<String>,
@@ -48,7 +52,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
@@ -100,6 +104,7 @@ impl std::error::Error for Diagnostic {}
 /// collected, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ManifestError {
+    /// At least one.
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
-pub use limits::{DEFAULT_MAX_HEADER_BYTES, Limits};
+pub use limits::Limits;
 pub use outbound::OutboundHost;
 pub use template::Template;
 
@@ -40,23 +40,23 @@ use crate::router::{MethodMatch, PathTemplate};
 #[derive(Debug, Clone)]
 pub struct Manifest {
     /// The manifest file as given.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Its folder, absolute: relative paths in the manifest resolve against it.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// `server.listen`; `None` means the default (`up --listen` may override either).
-    pub listen: Option<SocketAddr>,
+    pub(crate) listen: Option<SocketAddr>,
     /// `data.dir`, absolute; `<dir>/data` by default.
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// `[limits]` merged over [`Limits::default`].
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// `[limits] max_header_bytes`: the largest request head (request line and headers) the
     /// server reads, for every route.
-    pub max_header_bytes: u64,
-    pub collections: BTreeMap<String, Collection>,
-    pub components: BTreeMap<String, ComponentDecl>,
+    pub(crate) max_header_bytes: u64,
+    pub(crate) collections: BTreeMap<String, Collection>,
+    pub(crate) components: BTreeMap<String, ComponentDecl>,
     /// In manifest order.
-    pub routes: Vec<RouteDecl>,
-    pub startup: Option<Startup>,
+    pub(crate) routes: Vec<RouteDecl>,
+    pub(crate) startup: Option<Startup>,
 }
 
 /// `[collections.NAME]`

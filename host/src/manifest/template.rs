@@ -74,6 +74,7 @@ impl Template {
     }
 
     /// The query parameters the template refers to, in order.
+    #[cfg(test)]
     pub fn queries(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
             Part::Query(name) => Some(name.as_str()),
@@ -82,6 +83,7 @@ impl Template {
     }
 
     /// The template as written.
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.source
     }

@@ -39,6 +39,16 @@ const MAX_HEADER_BYTES: u64 = 1 << 20;
 type NamedTables<'i> = Vec<(Spanned<String>, Spanned<DeValue<'i>>)>;
 
 impl Manifest {
+    /// The manifest file, as it was given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The manifest's folder, absolute: relative paths in the manifest resolve against it.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Reads and validates a manifest file. On failure returns every problem found: a syntax
     /// error stops early, semantic errors are all collected.
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {

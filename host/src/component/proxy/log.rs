@@ -1,8 +1,8 @@
-//! A guest's stdout and stderr: both go to the host's stderr, a line at a time, each line
-//! prefixed with the component id (`[hello-http] listening`), so guests' lines never interleave
-//! mid-line with each other or with the host's own.
+//! A guest's stdout and stderr: both become lines of the host's log (`info`, target
+//! `nebula_host::guest`, field `component`), a line at a time, each prefixed with the component
+//! id (`[hello-http] listening`), so guests' lines never interleave mid-line with each other or
+//! with the host's own.
 
-use std::io::Write as _;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -23,15 +23,15 @@ pub struct GuestLog {
 }
 
 struct Line {
-    prefix: String,
+    id: Arc<str>,
     pending: Mutex<Vec<u8>>,
 }
 
 impl GuestLog {
-    pub fn new(id: &str) -> GuestLog {
+    pub fn new(id: &Arc<str>) -> GuestLog {
         GuestLog {
             line: Arc::new(Line {
-                prefix: format!("[{id}] "),
+                id: id.clone(),
                 pending: Mutex::new(Vec::new()),
             }),
         }
@@ -66,8 +66,8 @@ impl Line {
     fn emit(&self, pending: &mut Vec<u8>) {
         let text = String::from_utf8_lossy(pending);
         let text = text.strip_suffix('\r').unwrap_or(&text);
-        // One write per line; a closed or full stderr is not the guest's problem.
-        let _ = std::io::stderr().write_all(format!("{}{text}\n", self.prefix).as_bytes());
+        let id = &*self.id;
+        tracing::info!(target: "nebula_host::guest", component = id, "[{id}] {text}");
         pending.clear();
     }
 }

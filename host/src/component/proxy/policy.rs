@@ -1,40 +1,13 @@
 //! The import policy for `wasi:http/proxy` components: the proxy world, plus the inert
-//! interfaces language runtimes drag in, and nothing else.
+//! interfaces language runtimes drag in, and nothing else (which ones: the table in wasi.rs).
 //!
 //! A proxy component is not pure, but every capability it has is granted per component in the
 //! manifest (outbound origins, environment variables) or harmless (clocks, random, stdio to the
 //! log, a filesystem with no preopened directory). Anything else — `wasi:sockets/*`, custom host
 //! imports, WASI 0.3 — is refused at load, every such import named with a hint.
 
-use super::super::purity::Refused;
-
-/// Interfaces (any 0.2.x version) linked for a proxy component. `wasi:http/proxy` itself is
-/// `wasi:http/*`, io, clocks, `wasi:random/random` and stdio; the rest is what Rust's, C's and
-/// other runtimes' startup code imports, each answered without giving the guest anything.
-pub const LINKED: &[&str] = &[
-    "wasi:http/types",
-    "wasi:http/outgoing-handler",
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:clocks/wall-clock",
-    "wasi:clocks/monotonic-clock",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-];
+use crate::component::purity::Refused;
+use crate::component::wasi::{self, Proxy};
 
 /// The imports of a proxy component that this host does not link.
 pub fn judge<'a>(imports: impl IntoIterator<Item = &'a str>) -> Vec<Refused> {
@@ -48,44 +21,34 @@ pub fn judge<'a>(imports: impl IntoIterator<Item = &'a str>) -> Vec<Refused> {
         .collect()
 }
 
-/// Whether `import` (a versioned interface name) is one of [`LINKED`], at a 0.2.x version.
+/// Whether `import` (a versioned interface name) is linked for proxies: the table in wasi.rs
+/// marks it [`Proxy::Linked`], and its version is 0.2.x.
 pub fn is_linked(import: &str) -> bool {
-    match import.split_once('@') {
-        Some((name, version)) => version.starts_with("0.2.") && LINKED.contains(&name),
-        None => false,
-    }
+    wasi::linkable(import).is_some_and(|i| matches!(i.proxy, Proxy::Linked(..)))
 }
 
 /// What a linked import gives a proxy component, in a few words (for `inspect`).
 pub fn capability(import: &str) -> &'static str {
-    let name = import.split_once('@').map_or(import, |(n, _)| n);
-    match name {
-        "wasi:http/outgoing-handler" => "outbound HTTP: only to `allowed_outbound_hosts`",
-        "wasi:cli/environment" => "environment: only the declared `env`",
-        "wasi:cli/stdout" | "wasi:cli/stderr" => "lines of the host log",
-        "wasi:cli/stdin" => "empty",
-        "wasi:filesystem/types" | "wasi:filesystem/preopens" => "no preopened directories",
-        "wasi:clocks/wall-clock" | "wasi:clocks/monotonic-clock" => "real clock",
-        n if n.starts_with("wasi:random/") => "real random",
-        "wasi:cli/exit" => "ends this request's instance",
-        n if n.starts_with("wasi:cli/terminal-") => "no terminal",
-        n if n.starts_with("wasi:http/") || n.starts_with("wasi:io/") => "wasi:http/proxy world",
-        _ => "inert",
+    match wasi::linkable(import).map(|i| i.proxy) {
+        Some(Proxy::Linked(_, gives)) => gives,
+        _ => "not linked",
     }
 }
 
 fn hint_for(import: &str) -> &'static str {
-    if import.starts_with("wasi:sockets/") {
-        "raw sockets are never given to a wasi:http component; make requests with \
-         `wasi:http/outgoing-handler` to the hosts in the component's `allowed_outbound_hosts`"
-    } else if import.starts_with("wasi:") && import.contains("@0.3") {
-        "WASI 0.3 components are not served yet; build against WASI 0.2 (`wasi:http/proxy@0.2.x`)"
-    } else if import.starts_with("wasi:") {
-        "only the `wasi:http/proxy` world (and the inert interfaces language runtimes import) is \
-         linked; remove this use"
-    } else {
-        "custom host imports are not provided; a wasi:http component may import only the \
-         `wasi:http/proxy` world"
+    match wasi::named(wasi::unversioned(import)).map(|i| i.proxy) {
+        Some(Proxy::Refused(hint)) => hint,
+        _ if import.starts_with("wasi:") && import.contains("@0.3") => {
+            "WASI 0.3 components are not served yet; build against WASI 0.2 (`wasi:http/proxy@0.2.x`)"
+        }
+        _ if import.starts_with("wasi:") => {
+            "only the `wasi:http/proxy` world (and the inert interfaces language runtimes import) \
+             is linked; remove this use"
+        }
+        _ => {
+            "custom host imports are not provided; a wasi:http component may import only the \
+             `wasi:http/proxy` world"
+        }
     }
 }
 

@@ -1,0 +1,168 @@
+//! What goes back to the client when the host answers itself, or a pure handler's response
+//! whole: [`Reply`], and the one place each failure becomes a status and a short body. The error
+//! chain goes to the log, never to the client.
+
+use bytes::Bytes;
+
+use crate::component::CallError;
+use crate::component::proxy::ProxyError;
+use crate::request::is_hop_by_hop;
+
+/// What goes back to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// A plain-text reply; the body gets a final newline.
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            body: Bytes::from(format!("{body}\n")),
+        }
+    }
+
+    pub fn not_found() -> Reply {
+        Reply::text(404, "not found")
+    }
+
+    /// 405, with the methods that would work.
+    pub fn method_not_allowed(allow: &[String]) -> Reply {
+        let mut reply = Reply::text(405, "method not allowed");
+        reply.headers.push(("allow".into(), allow.join(", ")));
+        reply
+    }
+
+    /// 413, for a request body past the route's `max_body`.
+    pub fn body_too_large(limit: u64) -> Reply {
+        Reply::text(413, &format!("request body is larger than {limit} bytes"))
+    }
+
+    /// 400, for a request body the client did not finish sending.
+    pub fn unreadable_body() -> Reply {
+        Reply::text(400, "could not read the request body")
+    }
+
+    /// 500, for a component that could not be loaded (again).
+    pub fn load_failed() -> Reply {
+        Reply::internal("the handler could not be loaded")
+    }
+
+    /// 500 with a short reason; the details are in the log.
+    pub fn internal(what: &str) -> Reply {
+        Reply::text(500, &format!("internal error: {what}"))
+    }
+
+    /// A failed call: 504 past the deadline, else 500.
+    pub fn call_failed(e: &CallError) -> Reply {
+        match e {
+            CallError::Timeout(_) => Reply::text(504, "the handler ran past its deadline"),
+            CallError::MemoryCap { .. }
+            | CallError::Trap(_)
+            | CallError::NotServable(_)
+            | CallError::Task(_) => Reply::internal("the handler failed"),
+        }
+    }
+
+    /// A failed `wasi:http` call, answered as `wasmtime serve` would.
+    pub fn proxy_failed(e: &ProxyError) -> Reply {
+        match e {
+            ProxyError::Call(e) => Reply::call_failed(e),
+            ProxyError::ErrorCode(_) => Reply::internal("the handler failed"),
+            ProxyError::NoResponse => Reply::internal("the handler set no response"),
+            ProxyError::Busy(_) => Reply::text(503, "the server is busy; try again"),
+            ProxyError::BodyTooLarge(limit) => Reply::body_too_large(*limit),
+            ProxyError::BadRequest(_) => Reply::text(400, "bad request: no `Host` header"),
+        }
+    }
+}
+
+/// Whether a response header is the server's business rather than the handler's: hop-by-hop
+/// headers and the framing (`content-length`), which the server computes itself.
+pub fn is_server_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    is_hop_by_hop(&name) || name == "content-length"
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_deadline_is_504_and_every_other_call_failure_500() {
+        let timeout = Reply::call_failed(&CallError::Timeout(Duration::from_secs(1)));
+        assert_eq!(timeout.status, 504);
+        let trap = CallError::Trap(std::io::Error::other("unreachable").into());
+        assert_eq!(Reply::call_failed(&trap).status, 500);
+        let cap = CallError::MemoryCap {
+            cap: 1,
+            trap: std::io::Error::other("grow").into(),
+        };
+        assert_eq!(Reply::call_failed(&cap).status, 500);
+        // The reason stays in the log: the client sees no trap text.
+        assert_eq!(
+            Reply::call_failed(&trap).body,
+            "internal error: the handler failed\n"
+        );
+    }
+
+    #[test]
+    fn proxy_failures_map_like_wasmtime_serve() {
+        let status = |e: ProxyError| Reply::proxy_failed(&e).status;
+        assert_eq!(
+            status(ProxyError::Call(CallError::Timeout(Duration::ZERO))),
+            504
+        );
+        assert_eq!(status(ProxyError::NoResponse), 500);
+        assert_eq!(
+            status(ProxyError::Busy(std::io::Error::other("pool").into())),
+            503
+        );
+        assert_eq!(status(ProxyError::BodyTooLarge(10)), 413);
+        assert_eq!(
+            status(ProxyError::BadRequest(std::io::Error::other("host").into())),
+            400
+        );
+    }
+
+    #[test]
+    fn a_too_large_body_is_the_same_413_on_both_paths() {
+        let pure = Reply::body_too_large(1024);
+        let proxy = Reply::proxy_failed(&ProxyError::BodyTooLarge(1024));
+        assert_eq!(pure, proxy);
+        assert_eq!(pure.body, "request body is larger than 1024 bytes\n");
+    }
+
+    #[test]
+    fn method_not_allowed_lists_the_methods_that_work() {
+        let reply = Reply::method_not_allowed(&["GET".into(), "HEAD".into()]);
+        assert_eq!(reply.status, 405);
+        assert!(
+            reply
+                .headers
+                .contains(&("allow".into(), "GET, HEAD".into()))
+        );
+    }
+
+    #[test]
+    fn framing_and_hop_by_hop_headers_are_the_servers_in_any_case() {
+        for name in [
+            "Content-Length",
+            "transfer-encoding",
+            "Connection",
+            "TE",
+            "Upgrade",
+        ] {
+            assert!(is_server_header(name), "{name}");
+        }
+        for name in ["content-type", "etag", "cache-control", "x-nebula-memo"] {
+            assert!(!is_server_header(name), "{name}");
+        }
+    }
+}
