@@ -16,7 +16,7 @@
 //!
 //! `app` builds everything once at start; `cli` is `nebula-host up|serve|check|inspect`;
 //! `manifest` validates the TOML the app is built from; `request` is the request as the pure
-//! path sees it.
+//! path sees it. Dependencies between modules go one way (`module_graph` tests it).
 //!
 //! The library offers what `main` and embedders need: load a [`Manifest`], build an [`App`],
 //! [`bind`] and [`serve`] it.
@@ -45,6 +45,8 @@ mod request;
 mod router;
 mod server;
 
+#[cfg(test)]
+mod module_graph;
 
 pub use app::{App, Dirs};
 pub use manifest::{Diagnostic, Location, Manifest, ManifestError};
