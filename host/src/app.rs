@@ -322,20 +322,20 @@ fn method_label(m: &MethodMatch) -> &str {
 
 fn log_cache(id: &str, outcome: &CacheOutcome) {
     match outcome {
-        CacheOutcome::Hit => tracing::info!(component = id, "component `{id}`: loaded from cache"),
+        CacheOutcome::Hit => tracing::info!(component = %id, "component `{id}`: loaded from cache"),
         CacheOutcome::Compiled {
             millis,
             stored: true,
         } => tracing::info!(
-            component = id,
+            component = %id,
             "component `{id}`: compiled in {millis}ms, cached"
         ),
         CacheOutcome::Compiled {
             millis,
             stored: false,
-        } => tracing::info!(component = id, "component `{id}`: compiled in {millis}ms"),
+        } => tracing::info!(component = %id, "component `{id}`: compiled in {millis}ms"),
         CacheOutcome::Damaged { reason, millis } => tracing::warn!(
-            component = id,
+            component = %id,
             "component `{id}`: compile cache entry is damaged ({}); recompiling (took {millis}ms)",
             crate::log::Chain(reason)
         ),

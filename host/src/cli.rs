@@ -238,7 +238,7 @@ fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {
     for (id, decl) in &manifest.components {
         let Some(build) = &decl.build else { continue };
         tracing::info!(
-            component = id.as_str(),
+            component = %id,
             "component `{id}`: building: {} (in {})",
             build.command,
             build.dir.display()
@@ -258,7 +258,7 @@ fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {
             );
         }
         tracing::info!(
-            component = id.as_str(),
+            component = %id,
             "component `{id}`: built in {:.1}s",
             start.elapsed().as_secs_f64()
         );

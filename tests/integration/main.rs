@@ -12,6 +12,7 @@ mod demo;
 mod effects;
 mod failures;
 mod lifecycle;
+mod logging;
 mod manifest_errors;
 mod polyglot;
 mod proxy;

@@ -67,7 +67,7 @@ impl Line {
         let text = String::from_utf8_lossy(pending);
         let text = text.strip_suffix('\r').unwrap_or(&text);
         let id = &*self.id;
-        tracing::info!(target: "nebula_host::guest", component = id, "[{id}] {text}");
+        tracing::info!(target: "nebula_host::guest", component = %id, "[{id}] {text}");
         pending.clear();
     }
 }
