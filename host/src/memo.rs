@@ -24,7 +24,6 @@ use crate::request::Head;
 
 /// The memo key: BLAKE3 of everything the result depends on.
 pub type MemoKey = [u8; 32];
-type Key = MemoKey;
 
 /// How a memoizable request was answered, for the `x-nebula-memo` header and the access log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,9 +203,9 @@ pub struct Memo {
 }
 
 struct State {
-    lru: LruCache<Key, Arc<Cached>>,
+    lru: LruCache<MemoKey, Arc<Cached>>,
     bytes: usize,
-    inflight: HashMap<Key, watch::Sender<Option<Arc<Cached>>>>,
+    inflight: HashMap<MemoKey, watch::Sender<Option<Arc<Cached>>>>,
 }
 
 impl std::fmt::Debug for State {
@@ -273,7 +272,7 @@ impl Memo {
     }
 
     /// Finds a stored reply, joins a running execution, or claims the execution.
-    fn lookup(self: &Arc<Self>, key: Key) -> Lookup {
+    fn lookup(self: &Arc<Self>, key: MemoKey) -> Lookup {
         let mut state = self.state.lock().expect("memo lock");
         if let Some(hit) = state.lru.get(&key) {
             return Lookup::Hit(hit.clone());
@@ -290,7 +289,7 @@ impl Memo {
         })
     }
 
-    fn store(&self, key: Key, cached: Arc<Cached>) {
+    fn store(&self, key: MemoKey, cached: Arc<Cached>) {
         let size = cached.bytes();
         if size > self.max_bytes / 4 {
             return;
@@ -327,7 +326,7 @@ impl Memo {
 #[derive(Debug)]
 struct Flight {
     memo: Arc<Memo>,
-    key: Key,
+    key: MemoKey,
     finished: bool,
 }
 
@@ -366,7 +365,7 @@ impl Drop for Flight {
 }
 
 /// The ETag derived from a key: a strong validator, quoted per RFC 9110 §8.8.3.
-fn etag_for(key: &Key) -> String {
+fn etag_for(key: &MemoKey) -> String {
     let mut s = String::with_capacity(26);
     s.push_str("\"m");
     for b in &key[..12] {

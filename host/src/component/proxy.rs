@@ -115,99 +115,97 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<wasmtime_wasi_http::Error>,
 {
-    {
-        let declared = request
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > call.max_body) {
-            return Err(ProxyError::BodyTooLarge(call.max_body));
-        }
-        let request = request.map(|b| body::Capped::new(b, call.max_body));
+    let declared = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > call.max_body) {
+        return Err(ProxyError::BodyTooLarge(call.max_body));
+    }
+    let request = request.map(|b| body::Capped::new(b, call.max_body));
 
-        let id: Arc<str> = id.into();
-        let deadline = Instant::now() + call.limits.timeout;
-        let mut store = proxy_store(host.engine, &id, call.limits.memory, deadline, call.grants);
-        let (tx, rx) = tokio::sync::oneshot::channel::<Delivered>();
-        let responded = Arc::new(AtomicBool::new(false));
-        let set = responded.clone();
-        let resources = (|| -> wasmtime::Result<_> {
-            let mut http = store.data_mut().http();
-            let req = http.new_incoming_request(Scheme::Http, request)?;
-            let out = http.new_response_outparam_from_callback(move |response| {
-                set.store(true, Ordering::Release);
-                // The client may be gone; the guest is not told (wasmtime#10784).
-                let _ = tx.send(response);
-            })?;
-            Ok((req, out))
-        })();
-        let (req, out) = match resources {
-            Ok(resources) => resources,
-            // The request has neither an absolute URI nor a `Host` header.
-            Err(e) => return Err(ProxyError::BadRequest(e.into())),
-        };
+    let id: Arc<str> = id.into();
+    let deadline = Instant::now() + call.limits.timeout;
+    let mut store = proxy_store(host.engine, &id, call.limits.memory, deadline, call.grants);
+    let (tx, rx) = tokio::sync::oneshot::channel::<Delivered>();
+    let responded = Arc::new(AtomicBool::new(false));
+    let set = responded.clone();
+    let resources = (|| -> wasmtime::Result<_> {
+        let mut http = store.data_mut().http();
+        let req = http.new_incoming_request(Scheme::Http, request)?;
+        let out = http.new_response_outparam_from_callback(move |response| {
+            set.store(true, Ordering::Release);
+            // The client may be gone; the guest is not told (wasmtime#10784).
+            let _ = tx.send(response);
+        })?;
+        Ok((req, out))
+    })();
+    let (req, out) = match resources {
+        Ok(resources) => resources,
+        // The request has neither an absolute URI nor a `Host` header.
+        Err(e) => return Err(ProxyError::BadRequest(e.into())),
+    };
 
-        let failed = Arc::new(AtomicBool::new(false));
-        let running = host.ticker.running();
-        let task = {
-            let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
-            let (label, limits) = (call.label.to_owned(), call.limits);
-            tokio::spawn(async move {
-                let _running = running;
-                let ran = tokio::time::timeout_at(deadline.into(), async {
-                    let proxy = pre.instantiate_async(&mut store).await.map_err(|e| {
-                        match e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
-                            Some(_) => ProxyError::Busy(e.into()),
-                            None => called(&store, limits, e),
-                        }
-                    })?;
-                    proxy
-                        .wasi_http_incoming_handler()
-                        .call_handle(&mut store, req, out)
-                        .await
-                        .map_err(|e| called(&store, limits, e))
-                })
-                .await;
-                let result = match ran {
-                    Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
-                    Ok(Ok(())) => Err(ProxyError::NoResponse),
-                    Ok(Err(e)) => Err(e),
-                    Err(_) => Err(CallError::Timeout(limits.timeout).into()),
-                };
-                if let Err(e) = &result {
-                    failed.store(true, Ordering::Release);
-                    let when = match responded.load(Ordering::Acquire) {
-                        true => ", after its response began (so the response is cut off),",
-                        false => "",
-                    };
-                    let id = &store.data().hooks.id;
-                    let e = crate::log::Chain(e);
-                    tracing::error!(route = %label, component = %id, "{label}: component `{id}`{when} {e}");
-                }
-                // Dropping the store drops an unset response-outparam, which wakes the caller.
-                drop(store);
-                result
+    let failed = Arc::new(AtomicBool::new(false));
+    let running = host.ticker.running();
+    let task = {
+        let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
+        let (label, limits) = (call.label.to_owned(), call.limits);
+        tokio::spawn(async move {
+            let _running = running;
+            let ran = tokio::time::timeout_at(deadline.into(), async {
+                let proxy = pre.instantiate_async(&mut store).await.map_err(|e| {
+                    match e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+                        Some(_) => ProxyError::Busy(e.into()),
+                        None => called(&store, limits, e),
+                    }
+                })?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
+                    .map_err(|e| called(&store, limits, e))
             })
-        };
-
-        match rx.await {
-            Ok(Ok(response)) => Ok(response.map(|b| body::Guarded::new(b, failed).boxed_unsync())),
-            Ok(Err(code)) => {
-                tracing::error!(
-                    route = %call.label,
-                    component = %id,
-                    "{}: component `{id}` answered with error code {code:?}",
-                    call.label
-                );
-                Err(ProxyError::ErrorCode(code))
-            }
-            // The store is gone and the response was never set: the task says why.
-            Err(_) => match task.await {
-                Ok(Err(e)) => Err(e),
+            .await;
+            let result = match ran {
+                Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
                 Ok(Ok(())) => Err(ProxyError::NoResponse),
-                Err(e) => Err(CallError::Task(e).into()),
-            },
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(CallError::Timeout(limits.timeout).into()),
+            };
+            if let Err(e) = &result {
+                failed.store(true, Ordering::Release);
+                let when = match responded.load(Ordering::Acquire) {
+                    true => ", after its response began (so the response is cut off),",
+                    false => "",
+                };
+                let id = &store.data().hooks.id;
+                let e = crate::log::Chain(e);
+                tracing::error!(route = %label, component = %id, "{label}: component `{id}`{when} {e}");
+            }
+            // Dropping the store drops an unset response-outparam, which wakes the caller.
+            drop(store);
+            result
+        })
+    };
+
+    match rx.await {
+        Ok(Ok(response)) => Ok(response.map(|b| body::Guarded::new(b, failed).boxed_unsync())),
+        Ok(Err(code)) => {
+            tracing::error!(
+                route = %call.label,
+                component = %id,
+                "{}: component `{id}` answered with error code {code:?}",
+                call.label
+            );
+            Err(ProxyError::ErrorCode(code))
         }
+        // The store is gone and the response was never set: the task says why.
+        Err(_) => match task.await {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Err(ProxyError::NoResponse),
+            Err(e) => Err(CallError::Task(e).into()),
+        },
     }
 }
 
