@@ -9,6 +9,7 @@ mod epoch;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
+mod virtual_wasi;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use anyhow::{Context, bail};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime::{ResourceLimiter, UpdateDeadline};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtxView, WasiView};
 
 pub use bindings::{
     Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Put, Read, ReadOp, ReadResult,
@@ -26,6 +27,7 @@ pub use bindings::{
 };
 pub use cache::{CacheOutcome, CompileCache};
 pub use purity::{Kind, Verdict};
+use virtual_wasi::{HasPureWasi, NeverWaits, PureWasi};
 
 /// Per-call limits (from the manifest, or defaults for `serve`).
 #[derive(Debug, Clone, Copy)]
@@ -83,16 +85,20 @@ impl std::fmt::Debug for Runtime {
 /// What one store carries: its limits, and WASI stubs only for components that import WASI.
 struct State {
     limiter: Limiter,
-    wasi: Option<Box<(WasiCtx, ResourceTable)>>,
+    wasi: Option<Box<PureWasi>>,
+}
+
+impl HasPureWasi for State {
+    fn pure_wasi(&mut self) -> &mut PureWasi {
+        self.wasi
+            .as_mut()
+            .expect("invariant: a store gets WASI stubs whenever its component imports WASI")
+    }
 }
 
 impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let (ctx, table) = &mut **self
-            .wasi
-            .as_mut()
-            .expect("invariant: a store gets WASI stubs whenever its component imports WASI");
-        WasiCtxView { ctx, table }
+        self.pure_wasi().ctx()
     }
 }
 
@@ -271,8 +277,8 @@ impl Runtime {
                 component.id
             )));
         };
-        let wasi =
-            (!component.verdict.stubbed.is_empty()).then(|| Box::new(deterministic_wasi(input)));
+        let wasi = (!component.verdict.stubbed.is_empty())
+            .then(|| Box::new(PureWasi::new(&component.digest, input, limits.memory)));
         let mut store = Store::new(
             &self.engine,
             State {
@@ -286,11 +292,16 @@ impl Runtime {
         store.limiter(|s| &mut s.limiter);
         trap_at(&mut store, Instant::now() + limits.timeout);
         let _running = self.ticker.running();
-        let result = async {
-            let handler = pre.instantiate_async(&mut store).await?;
-            handler.call_handle(&mut store, input).await
-        }
-        .await;
+        let result = {
+            let call = std::pin::pin!(async {
+                let handler = pre.instantiate_async(&mut store).await?;
+                handler.call_handle(&mut store, input).await
+            });
+            // A pure call never waits on the world (see virtual_wasi): one that does ends here.
+            NeverWaits::new(call)
+                .await
+                .map_err(|waited| CallError::Trap(waited.to_string()))?
+        };
         result.map_err(|e| CallError::classify(e, limits, store.data().limiter.denied))
     }
 
@@ -343,27 +354,19 @@ impl std::error::Error for DeadlineExceeded {}
 /// Links the deterministic stub set of [`purity::STUBBED`] (never sockets or outgoing HTTP).
 fn link_stubs(linker: &mut Linker<State>) -> anyhow::Result<()> {
     use wasmtime_wasi::cli::{WasiCli, WasiCliView};
-    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
     use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
-    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
-    use wasmtime_wasi::random::WasiRandom;
+    use wasmtime_wasi::p2::bindings::{cli, filesystem};
 
     let l = linker;
     let mut r = || -> wasmtime::Result<()> {
         wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<State, HasTable>(l, |s| {
             table(s)
         })?;
-        wasmtime_wasi_io::bindings::wasi::io::poll::add_to_linker::<State, HasTable>(l, |s| {
-            table(s)
-        })?;
         wasmtime_wasi_io::bindings::wasi::io::streams::add_to_linker::<State, HasTable>(l, |s| {
             table(s)
         })?;
-        clocks::wall_clock::add_to_linker::<State, WasiClocks>(l, |s| s.clocks())?;
-        clocks::monotonic_clock::add_to_linker::<State, WasiClocks>(l, |s| s.clocks())?;
-        random::random::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
-        random::insecure::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
-        random::insecure_seed::add_to_linker::<State, WasiRandom>(l, |s| s.ctx().ctx.random())?;
+        // Virtual time (clocks and poll) and seeded random: see `virtual_wasi`.
+        virtual_wasi::link(l)?;
         filesystem::types::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
         filesystem::preopens::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
         cli::exit::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
@@ -389,51 +392,6 @@ impl wasmtime::component::HasData for HasTable {
 
 fn table(state: &mut State) -> &mut ResourceTable {
     state.ctx().table
-}
-
-/// A WASI context whose every answer is a function of the input: no environment, arguments or
-/// preopened directories, empty stdin, discarded output, clocks frozen at the Unix epoch, and
-/// random bytes from a seed derived from the input.
-fn deterministic_wasi(input: &Input) -> (WasiCtx, ResourceTable) {
-    let mut seed = blake3::Hasher::new();
-    seed.update(input.request.method.as_bytes());
-    seed.update(input.request.path.as_bytes());
-    seed.update(input.request.query.as_bytes());
-    seed.update(&input.request.body);
-    let seed = seed.finalize();
-    let ctx = WasiCtx::builder()
-        .wall_clock(FrozenClock)
-        .monotonic_clock(FrozenClock)
-        .secure_random(wasmtime_wasi::Deterministic::new(seed.as_bytes().to_vec()))
-        .insecure_random(wasmtime_wasi::Deterministic::new(
-            seed.as_bytes()[16..].to_vec(),
-        ))
-        .insecure_random_seed(u128::from_le_bytes(
-            seed.as_bytes()[..16].try_into().expect("16 bytes"),
-        ))
-        .build();
-    (ctx, ResourceTable::new())
-}
-
-/// A clock that never moves: time is an effect, so a pure handler sees the Unix epoch.
-struct FrozenClock;
-
-impl wasmtime_wasi::HostWallClock for FrozenClock {
-    fn resolution(&self) -> Duration {
-        Duration::from_secs(1)
-    }
-    fn now(&self) -> Duration {
-        Duration::ZERO
-    }
-}
-
-impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1_000_000_000
-    }
-    fn now(&self) -> u64 {
-        0
-    }
 }
 
 /// Makes sure a loaded component can be served, as pure or as `wasi:http/proxy`, or says why not.
