@@ -89,6 +89,19 @@ fn expect(host: &Host, path: &str, status: u16) -> Result<String> {
     Ok(response.text())
 }
 
+/// `POST path` with no body, which must answer `status`.
+fn post(host: &Host, path: &str, status: u16) -> Result<()> {
+    let response = host.request("POST", path, &[], b"")?;
+    ensure!(
+        response.status == status,
+        "POST {path}: status {} ({}), {status} expected; log:\n{}",
+        response.status,
+        response.text(),
+        host.log()
+    );
+    Ok(())
+}
+
 /// The host is up and serves everyone: the neighbour `hello`, and both hostile components when
 /// asked to behave.
 fn still_serves(host: &Host) -> Result<()> {
@@ -295,13 +308,7 @@ fn asking_for_reads_forever_answers_500() -> Result<()> {
 #[test]
 fn a_write_outside_the_grants_answers_500_and_writes_nothing() -> Result<()> {
     let host = hostile_host()?;
-    let response = host.request("POST", "/nostd/write-outside?key=k1", &[], b"")?;
-    ensure!(
-        response.status == 500,
-        "status {} ({})",
-        response.status,
-        response.text()
-    );
+    post(&host, "/nostd/write-outside?key=k1", 500)?;
     host.wait_for_log_line(&["`secret`"])?;
     // Neither the granted put that came with it nor the other one.
     ensure!(expect(&host, "/kv/k1", 404)? == "absent k1\n");
@@ -313,13 +320,7 @@ fn a_write_outside_the_grants_answers_500_and_writes_nothing() -> Result<()> {
 #[test]
 fn a_granted_write_followed_by_an_invalid_response_writes_nothing() -> Result<()> {
     let host = hostile_host()?;
-    let response = host.request("POST", "/nostd/write-then-invalid?key=k2", &[], b"")?;
-    ensure!(
-        response.status == 500,
-        "status {} ({})",
-        response.status,
-        response.text()
-    );
+    post(&host, "/nostd/write-then-invalid?key=k2", 500)?;
     ensure!(expect(&host, "/kv/k2", 404)? == "absent k2\n");
     nothing_written(&host)?;
     still_serves(&host)

@@ -50,19 +50,9 @@ const TEMPLATES: &[&str] = &[
 ];
 const OPS: &[&str] = &["get", "counter", "count", "list", "now", "scan", ""];
 
-/// A TOML basic string.
+/// A TOML string literal holding `s`.
 fn quoted(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    toml::Value::String(s.to_owned()).to_string()
 }
 
 fn pick(options: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
