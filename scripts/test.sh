@@ -18,7 +18,7 @@ step "guest components: build, then clippy"
 scripts/build-guests.sh
 (cd components && cargo clippy --release --quiet -- -D warnings)
 
-step "guest libraries: native unit tests"
+step "guest libraries: native unit and property tests"
 (cd components && cargo test --quiet --target x86_64-unknown-linux-gnu -p nebula-guest -p memegen -p academemes-core)
 
 step "nebula-host check on every manifest"

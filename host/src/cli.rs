@@ -376,7 +376,7 @@ fn inspect(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> 
             println!("verdict:   pure (imports nothing that can act)");
         } else {
             println!(
-                "verdict:   pure ({} WASI imports answered by deterministic stubs: no env, no files, frozen clocks, seeded random)",
+                "verdict:   pure ({} WASI imports answered by deterministic stubs: no env, no files, virtual clocks, seeded random)",
                 verdict.stubbed.len()
             );
         }

@@ -98,7 +98,7 @@ impl PathTemplate {
             match segment {
                 Segment::Tail(name) => {
                     let tail = parts.get(i..).map(|p| p.join("/")).unwrap_or_default();
-                    params.push((name.clone(), percent_decode(&tail)?));
+                    params.push((name.clone(), decode_capture(&tail)?));
                     parts.truncate(i);
                     return Some(params);
                 }
@@ -112,7 +112,7 @@ impl PathTemplate {
                     if value.is_empty() {
                         return None;
                     }
-                    params.push((name.clone(), percent_decode(value)?));
+                    params.push((name.clone(), decode_capture(value)?));
                 }
             }
         }
@@ -153,26 +153,10 @@ fn check_param_name(name: &str, source: &str) -> Result<String, String> {
     }
 }
 
-/// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
-pub fn percent_decode(s: &str) -> Option<String> {
-    if !s.contains('%') {
-        return Some(s.to_owned());
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+/// A capture's value: percent-decoded, a malformed escape kept literally (as browsers and the
+/// WHATWG URL standard do); `None`, so no match, when the bytes are not UTF-8.
+fn decode_capture(raw: &str) -> Option<String> {
+    nebula_urlencoded::decode_path_segment(raw).map(std::borrow::Cow::into_owned)
 }
 
 /// Which methods a route answers.
@@ -370,8 +354,100 @@ mod tests {
     }
 
     #[test]
-    fn malformed_escape_is_not_a_match() {
+    fn malformed_escape_is_kept_literally() {
         let r = router(&[("GET", "/m/{id}")]);
-        assert_eq!(r.route("GET", "/m/%zz"), Routed::NotFound);
+        assert_eq!(r.route("GET", "/m/%zz"), found(0, &[("id", "%zz")]));
+        assert_eq!(r.route("GET", "/m/100%"), found(0, &[("id", "100%")]));
+    }
+
+    #[test]
+    fn a_capture_that_is_not_utf8_is_not_a_match() {
+        let r = router(&[("GET", "/m/{id}")]);
+        assert_eq!(r.route("GET", "/m/%ff"), Routed::NotFound);
+    }
+
+    mod properties {
+        use super::*;
+        use nebula_urlencoded::encode_component;
+        use proptest::prelude::*;
+
+        /// A template segment: literal text, a capture, or (last only) a tail capture.
+        #[derive(Debug, Clone)]
+        enum Part {
+            Literal(String),
+            Capture(String),
+        }
+
+        fn template() -> impl Strategy<Value = (Vec<Part>, bool)> {
+            let part = prop_oneof![
+                "[a-z0-9._~-]{1,6}".prop_map(Part::Literal),
+                any::<String>()
+                    .prop_filter("captures are never empty", |v| !v.is_empty())
+                    .prop_map(Part::Capture),
+            ];
+            (proptest::collection::vec(part, 0..5), any::<bool>())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            #[test]
+            fn parsing_any_template_never_panics(source in any::<String>()) {
+                if let Ok(template) = PathTemplate::parse(&source) {
+                    prop_assert_eq!(template.as_str(), source.as_str());
+                }
+            }
+
+            #[test]
+            fn routing_any_path_never_panics(method in "[A-Z*]{0,7}", path in any::<String>()) {
+                let r = router(&[
+                    ("GET", "/"),
+                    ("GET", "/memes/{id}"),
+                    ("POST", "/memes/{id}/vote"),
+                    ("*", "/assets/{*file}"),
+                    ("GET", "/memes/new"),
+                ]);
+                let _ = r.route(&method, &path);
+            }
+
+            /// Any values, percent-encoded into a path built from a template, come back as the
+            /// template's captures.
+            #[test]
+            fn captures_read_back_the_values_a_path_was_built_from(
+                (parts, tail) in template(),
+                tail_value in any::<String>(),
+            ) {
+                let mut source = String::new();
+                let mut path = String::new();
+                let mut expected = Vec::new();
+                for (i, part) in parts.iter().enumerate() {
+                    match part {
+                        Part::Literal(text) => {
+                            source.push_str(&format!("/{text}"));
+                            path.push_str(&format!("/{text}"));
+                        }
+                        Part::Capture(value) => {
+                            source.push_str(&format!("/{{p{i}}}"));
+                            path.push_str(&format!("/{}", encode_component(value)));
+                            expected.push((format!("p{i}"), value.clone()));
+                        }
+                    }
+                }
+                if tail {
+                    source.push_str("/{*rest}");
+                    path.push_str(&format!("/{}", encode_component(&tail_value)));
+                    expected.push(("rest".to_owned(), tail_value));
+                }
+                if source.is_empty() {
+                    source.push('/');
+                    path.push('/');
+                }
+                let r = router(&[("GET", &source)]);
+                let routed = r.route("GET", &path);
+                let expected: Vec<(&str, &str)> =
+                    expected.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                prop_assert_eq!(routed, found(0, &expected));
+            }
+        }
     }
 }

@@ -96,6 +96,16 @@ component = "probe"
 may_write = ["kv", "hits"]
 
 [[routes]]
+route = "PUT /by-query"
+component = "probe"
+may_write = ["kv"]
+
+[[routes]]
+route = "GET /by-query"
+component = "probe"
+reads = [{ name = "value", op = "get", collection = "kv", key = "{query.x}" }]
+
+[[routes]]
 route = "POST /pipe/{key}"
 pipeline = ["probe", "probe"]
 may_write = ["kv"]
@@ -414,6 +424,62 @@ fn a_write_outside_the_grants_or_the_schema_writes_nothing() -> Result<()> {
     put(&host, "fine", "yes")?;
     ensure!(value(&host, "fine")?.as_deref() == Some("yes"));
     Ok(())
+}
+
+/// Host and SDK read a query alike: the probe stores under the key the SDK's `query_param` reads
+/// from `?x=`, and the host finds it under `{query.x}` only if it decodes the same query to the
+/// same text — for malformed escapes, `+`, bytes that are not UTF-8, repeated and empty parameters,
+/// hand-picked and then random.
+#[test]
+fn the_manifest_and_the_sdk_read_a_query_alike() -> Result<()> {
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    let dir = tempfile::tempdir()?;
+    let host = probe_host(dir.path())?;
+    let case = std::cell::Cell::new(0);
+    // Each case's `x` starts with its own plain prefix, so no case finds another's entry.
+    let check = |rest: &str| -> Result<()> {
+        case.set(case.get() + 1);
+        let query = format!("x=case{}-{rest}", case.get());
+        send(&host, "PUT", &format!("/by-query?{query}"), "", 200)?;
+        let found = send(&host, "GET", &format!("/by-query?{query}"), "", 200)?;
+        ensure!(found == "stored", "{query}: {found:?}");
+        Ok(())
+    };
+    for rest in [
+        "100%",
+        "%zz%4",
+        "a+b%21",
+        "%ff",
+        "caf%C3%A9",
+        "%",
+        "%%41",
+        "%2",
+        "+%2B+",
+        "a=b",
+        "v&x=second",
+        "%E2%82",
+        "%00",
+        "~!$'()*,;:@/?",
+    ] {
+        check(rest)?;
+    }
+    // Missing or empty values are the empty key for both.
+    send(&host, "PUT", "/by-query?y=1&x", "", 200)?;
+    ensure!(send(&host, "GET", "/by-query?x=", "", 200)? == "stored");
+    ensure!(send(&host, "GET", "/by-query?x=never-stored", "", 404)? == "absent \n");
+
+    let mut runner = TestRunner::new(Config {
+        cases: 100,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &"([A-Za-z0-9+=&._~!$'()*,;:@/?-]|%[0-9a-fA-F]{0,2}){0,24}",
+            |rest| check(&rest).map_err(|err| TestCaseError::fail(format!("{err:#}"))),
+        )
+        .map_err(|err| anyhow::anyhow!("{err}"))
 }
 
 /// docs/manifest.md: "Any failed check, trap or timeout writes nothing and answers 500." A

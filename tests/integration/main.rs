@@ -11,6 +11,7 @@ mod cache;
 mod demo;
 mod effects;
 mod failures;
+mod hostile;
 mod lifecycle;
 mod logging;
 mod manifest_errors;

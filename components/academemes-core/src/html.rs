@@ -29,15 +29,7 @@ pub fn escape(s: &str) -> String {
 
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved characters stay).
 pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    nebula_guest::percent_encode(s)
 }
 
 /// Which nav entry is the current page.

@@ -328,4 +328,79 @@ mod tests {
         let deep = "[".repeat(100) + &"]".repeat(100);
         assert_eq!(parse(deep.as_bytes()), None);
     }
+
+    mod properties {
+        extern crate std;
+
+        use super::*;
+        use alloc::string::ToString;
+        use proptest::prelude::*;
+
+        /// Any value this module can write: integers only, as the site stores them.
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| Value::Number(n.to_string())),
+                any::<String>().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    proptest::collection::vec((any::<String>(), inner), 0..6)
+                        .prop_map(Value::Object),
+                ]
+            })
+        }
+
+        fn write(value: &Value) -> String {
+            match value {
+                Value::Null => "null".into(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.clone(),
+                Value::String(s) => string(s),
+                Value::Array(items) => array(items.iter().map(write)),
+                Value::Object(members) => {
+                    object(members.iter().map(|(name, v)| (name.as_str(), write(v))))
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            #[test]
+            fn a_string_literal_reads_back_as_its_text(text in any::<String>()) {
+                let literal = string(&text);
+                prop_assert!(!literal.contains(['<', '>', '&']), "{literal:?}");
+                prop_assert!(!literal.chars().any(|c| c < ' '), "{literal:?}");
+                prop_assert_eq!(parse(literal.as_bytes()), Some(Value::String(text)));
+            }
+
+            #[test]
+            fn values_read_back_as_written(value in value()) {
+                prop_assert_eq!(parse(write(&value).as_bytes()), Some(value));
+            }
+
+            #[test]
+            fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                let _ = parse(&bytes);
+            }
+
+            #[test]
+            fn json_ish_text_never_panics(
+                text in r#"([\[\]{}",: 0-9a-z.eE+-]|\\u[0-9a-fA-F]{0,4}|\\ud83d|\\[nrt"/\\x])*"#
+            ) {
+                let _ = parse(text.as_bytes());
+            }
+
+            /// Deep nesting is refused, never a stack overflow on the small wasm stack.
+            #[test]
+            fn nesting_past_the_limit_is_refused(depth in 1usize..5000) {
+                let text = ["[".repeat(depth), "]".repeat(depth)].concat();
+                let parsed = parse(text.as_bytes());
+                prop_assert_eq!(parsed.is_some(), depth <= MAX_DEPTH as usize, "depth {}", depth);
+            }
+        }
+    }
 }

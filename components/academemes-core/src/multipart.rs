@@ -241,4 +241,114 @@ Content-Disposition: form-data; name=\"caption\"\r\n\
         assert_eq!(find(b"abc", b"abcd"), None);
         assert_eq!(find(b"abc", b""), None);
     }
+
+    mod properties {
+        extern crate std;
+
+        use super::*;
+        use alloc::format;
+        use proptest::prelude::*;
+
+        /// A form field: name, file name, data.
+        type Field = (String, Option<String>, Vec<u8>);
+
+        /// RFC 2046 boundary characters (`bchars` without the space, which may not end one).
+        fn boundary_text() -> impl Strategy<Value = String> {
+            "[0-9A-Za-z'()+_,./:=?-]{1,70}"
+        }
+
+        /// Text for a `name` or `filename`: anything but line breaks.
+        fn label() -> impl Strategy<Value = String> {
+            any::<String>().prop_map(|s| s.replace(['\r', '\n'], ""))
+        }
+
+        fn field() -> impl Strategy<Value = Field> {
+            (
+                label(),
+                proptest::option::of(label()),
+                proptest::collection::vec(any::<u8>(), 0..200),
+            )
+        }
+
+        /// A quoted-string as curl writes it: `"` and `\` escaped with a backslash.
+        fn quote(text: &str) -> String {
+            format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+        }
+
+        /// The body a client sends for `fields`.
+        fn form(boundary: &str, fields: &[Field]) -> Vec<u8> {
+            let mut body = Vec::new();
+            for (name, filename, data) in fields {
+                body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+                let mut disposition = format!("form-data; name={}", quote(name));
+                if let Some(filename) = filename {
+                    disposition.push_str(&format!("; filename={}", quote(filename)));
+                }
+                body.extend_from_slice(
+                    format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes(),
+                );
+                body.extend_from_slice(data);
+                body.extend_from_slice(b"\r\n");
+            }
+            body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+            body
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            #[test]
+            fn any_body_and_boundary_never_panic(
+                body in proptest::collection::vec(any::<u8>(), 0..400),
+                boundary in any::<String>(),
+                content_type in any::<String>(),
+            ) {
+                let _ = parse(&body, &boundary);
+                let _ = super::boundary(&content_type);
+            }
+
+            /// Mutations of a valid form (a byte changed, the body cut short) never panic.
+            #[test]
+            fn damaged_forms_never_panic(
+                boundary in boundary_text(),
+                fields in proptest::collection::vec(field(), 1..4),
+                at in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+                cut in any::<bool>(),
+            ) {
+                let mut body = form(&boundary, &fields);
+                let i = at.index(body.len());
+                if cut {
+                    body.truncate(i);
+                } else {
+                    body[i] = byte;
+                }
+                let _ = parse(&body, &boundary);
+            }
+
+            #[test]
+            fn a_form_reads_back_as_the_fields_it_was_built_from(
+                boundary in boundary_text(),
+                fields in proptest::collection::vec(field(), 1..5),
+            ) {
+                let delimiter = format!("\r\n--{boundary}");
+                // Data holding the delimiter cannot be sent with this boundary (a client picks
+                // another one).
+                prop_assume!(fields.iter().all(|(_, _, data)| {
+                    find(&[b"\r\n", &data[..], b"\r\n"].concat(), delimiter.as_bytes()).is_none()
+                }));
+                let body = form(&boundary, &fields);
+                let header = format!("multipart/form-data; boundary={}", quote(&boundary));
+                prop_assert_eq!(super::boundary(&header), Some(boundary.clone()));
+                let parts = parse(&body, &boundary)
+                    .map_err(|Malformed(why)| TestCaseError::fail(why))?;
+                prop_assert_eq!(parts.len(), fields.len());
+                for (part, (name, filename, data)) in parts.iter().zip(&fields) {
+                    prop_assert_eq!(&part.name, name);
+                    prop_assert_eq!(&part.filename, filename);
+                    prop_assert_eq!(part.data, &data[..]);
+                }
+            }
+        }
+    }
 }

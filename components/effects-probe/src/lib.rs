@@ -15,6 +15,8 @@
 //! | `GET /lookup/{key}` | `hop0` (get `kv/{key}`) | while the last value is `@OTHER`, asks for `kv/OTHER` (a dynamic read); then 200 `VALUE hops=N`, 404 `absent KEY` |
 //! | `GET /peek/{collection}/{key}` | — | asks for `{collection}/{key}` (a dynamic read), answers 200 with its rendering |
 //! | `POST /bad/{what}/{key}` | — | a granted put of `kv/{key}` plus one bad write: `grant` (a put to `secret`), `index` (an undeclared index key), `put-counter` (a put to `hits`), `add-plain` (an add to `kv`), `overflow` (two adds that overflow `hits/{key}`), or `status` (no bad write, but status 1000); the host must write nothing and answer 500 |
+//! | `PUT /by-query` | — | puts `kv/X` = `stored`, where X is the query parameter `x` as the SDK's `query_param` reads it; 200 |
+//! | `GET /by-query` | `value` (get `kv/{query.x}`: the host reads the query) | 200 with the value, 404 when absent |
 //! | `POST /pipe/{key}`, `POST /pipe-trap/{key}` | — | step without carried data: puts `kv/{key}-1` = `one` and passes `step 1 saw BODY` on; step with carried data: puts `kv/{key}-2` = `two` and answers 200 with the carried data |
 //!
 //! Any other route answers 404 naming it.
@@ -33,7 +35,8 @@ impl Guest for Probe {
         match (request.method.as_str(), request.route.as_str()) {
             ("PUT", "/kv/{key}") => put_body(&input, "kv"),
             ("PUT", "/secret/{key}") => put_body(&input, "secret"),
-            ("GET", "/kv/{key}" | "/secret/{key}") => get_value(&input),
+            ("GET", "/kv/{key}" | "/secret/{key}" | "/by-query") => get_value(&input),
+            ("PUT", "/by-query") => put_by_query(&input),
             ("DELETE", "/kv/{key}") => delete(&input),
             ("POST", "/count/{key}") => increment(&input),
             ("GET", "/count/{key}") => count(&input),
@@ -62,6 +65,14 @@ fn put_body(input: &Input, collection: &str) -> Outcome {
         Vec::new()
     };
     let write = put(collection, key, body.clone(), index_keys);
+    with_writes(200, format!("stored {key}"), vec![write])
+}
+
+/// `PUT /by-query`: stores under the key the SDK reads from `?x=`, so that `GET /by-query`, whose
+/// key the host reads from the same query, finds it only if host and SDK decode alike.
+fn put_by_query(input: &Input) -> Outcome {
+    let key = query_param(&input.request.query, "x").unwrap_or_default();
+    let write = put("kv", &key, b"stored".to_vec(), Vec::new());
     with_writes(200, format!("stored {key}"), vec![write])
 }
 

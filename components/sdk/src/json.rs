@@ -121,4 +121,53 @@ mod tests {
     fn renders_empty_object() {
         assert_eq!(object(Vec::<(&str, String)>::new()), "{}");
     }
+
+    mod properties {
+        extern crate std;
+
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// RFC 8259: the literal is valid JSON holding exactly the text, with no raw control
+            /// character inside it.
+            #[test]
+            fn a_string_literal_reads_back_as_its_text(text in any::<String>()) {
+                let literal = string(&text);
+                prop_assert!(!literal.chars().any(|c| c < ' '), "{literal:?}");
+                let read: String = serde_json::from_str(&literal).map_err(|e| {
+                    TestCaseError::fail(alloc::format!("{literal:?} is not JSON: {e}"))
+                })?;
+                prop_assert_eq!(read, text);
+            }
+
+            #[test]
+            fn nested_values_read_back_as_built(
+                members in proptest::collection::vec(
+                    (any::<String>(), proptest::option::of(any::<String>()), any::<i64>()),
+                    0..8,
+                )
+            ) {
+                let rendered = object(members.iter().map(|(name, text, n)| {
+                    (name.as_str(), array([optional_string(text.as_deref()), number(*n)]))
+                }));
+                let read: serde_json::Value = serde_json::from_str(&rendered)
+                    .map_err(|e| TestCaseError::fail(alloc::format!("{rendered:?}: {e}")))?;
+                let object = read.as_object().expect("an object");
+                // A repeated name keeps its last value (as serde_json reads it).
+                let mut expected = std::collections::BTreeMap::new();
+                for (name, text, n) in &members {
+                    expected.insert(name.clone(), (text.clone(), *n));
+                }
+                prop_assert_eq!(object.len(), expected.len());
+                for (name, (text, n)) in &expected {
+                    let item = object[name.as_str()].as_array().expect("an array");
+                    prop_assert_eq!(item[0].as_str(), text.as_deref());
+                    prop_assert_eq!(item[1].as_i64(), Some(*n));
+                }
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub mod json;
 mod query;
 
 pub use alloc::{borrow::ToOwned, format, string::String, string::ToString, vec, vec::Vec};
-pub use query::{decode as percent_decode, query_param};
+pub use query::{decode as percent_decode, percent_encode, query_pairs, query_param};
 
 #[doc(hidden)]
 pub mod bindings {

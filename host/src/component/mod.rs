@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod purity;
 pub mod slot;
 mod stubs;
+mod virtual_wasi;
 mod wasi;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use bindings::{
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, Source};
 pub use purity::{Kind, Verdict};
+use virtual_wasi::{NeverWaits, PureWasi};
 
 use call::{Limiter, trap_at};
 use proxy::state::ProxyState;
@@ -282,7 +284,7 @@ impl Runtime {
             return Err(CallError::NotServable("pure"));
         };
         let wasi = (!component.verdict.stubbed.is_empty())
-            .then(|| Box::new(stubs::deterministic_wasi(input)));
+            .then(|| Box::new(PureWasi::new(&component.digest, input, limits.memory)));
         let mut store = Store::new(
             &self.engine,
             PureState {
@@ -293,11 +295,16 @@ impl Runtime {
         store.limiter(|s| &mut s.limiter);
         trap_at(&mut store, Instant::now() + limits.timeout);
         let _running = self.ticker.running();
-        let result = async {
-            let handler = pre.instantiate_async(&mut store).await?;
-            handler.call_handle(&mut store, input).await
-        }
-        .await;
+        let result = {
+            let call = std::pin::pin!(async {
+                let handler = pre.instantiate_async(&mut store).await?;
+                handler.call_handle(&mut store, input).await
+            });
+            // A pure call never waits on the world (see virtual_wasi): one that does ends here.
+            NeverWaits::new(call)
+                .await
+                .map_err(|waited| CallError::Trap(waited.into()))?
+        };
         result.map_err(|e| CallError::classify(e, limits, store.data().limiter.denied))
     }
 

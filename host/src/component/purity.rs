@@ -8,8 +8,9 @@
 //! * no imports at all: pure, the fast path, no WASI context;
 //! * only imports that the table in wasi.rs marks [`Pure::Stub`]: pure, linked to a
 //!   deterministic stub set — no environment, no arguments, no preopened directories, stdin
-//!   empty, stdout/stderr discarded, clocks frozen at the Unix epoch, random bytes seeded from the
-//!   request — so the output still depends on the input alone;
+//!   empty, stdout/stderr discarded, virtual clocks that move only when the guest sleeps, random
+//!   bytes keyed by the input (see `virtual_wasi`) — so the output still depends on the input
+//!   alone;
 //! * anything else (`wasi:sockets/*`, `wasi:http/outgoing-handler`, custom host imports, ...):
 //!   refused at load, every offending import named with a hint.
 

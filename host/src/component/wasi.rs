@@ -20,6 +20,7 @@ use wasmtime_wasi_io::bindings::wasi::io;
 
 use super::proxy::state::ProxyState;
 use super::stubs::PureState;
+use super::virtual_wasi;
 
 /// Adds one interface to a linker.
 pub type Link<T> = fn(&mut Linker<T>) -> wasmtime::Result<()>;
@@ -27,7 +28,7 @@ pub type Link<T> = fn(&mut Linker<T>) -> wasmtime::Result<()>;
 /// What a pure component gets for an interface.
 #[derive(Clone, Copy)]
 pub enum Pure {
-    /// Answered deterministically (no environment, frozen clocks, seeded random, ...).
+    /// Answered deterministically (no environment, virtual clocks, keyed random, ...).
     Stub(Link<PureState>),
     /// Refused at load, with what usually removes the import.
     Refused(&'static str),
@@ -150,7 +151,12 @@ pub const INTERFACES: &[Interface] = &[
         "no terminal",
     ),
     both("wasi:io/error", io_error, io_error, "wasi:http/proxy world"),
-    both("wasi:io/poll", io_poll, io_poll, "wasi:http/proxy world"),
+    both(
+        "wasi:io/poll",
+        virtual_wasi::poll,
+        io_poll,
+        "wasi:http/proxy world",
+    ),
     both(
         "wasi:io/streams",
         io_streams,
@@ -159,26 +165,31 @@ pub const INTERFACES: &[Interface] = &[
     ),
     both(
         "wasi:clocks/wall-clock",
-        wall_clock,
+        virtual_wasi::wall_clock,
         wall_clock,
         "real clock",
     ),
     both(
         "wasi:clocks/monotonic-clock",
-        monotonic_clock,
+        virtual_wasi::monotonic_clock,
         monotonic_clock,
         "real clock",
     ),
-    both("wasi:random/random", random, random, "real random"),
+    both(
+        "wasi:random/random",
+        virtual_wasi::random,
+        random,
+        "real random",
+    ),
     both(
         "wasi:random/insecure",
-        insecure_random,
+        virtual_wasi::insecure,
         insecure_random,
         "real random",
     ),
     both(
         "wasi:random/insecure-seed",
-        insecure_seed,
+        virtual_wasi::insecure_seed,
         insecure_seed,
         "real random",
     ),

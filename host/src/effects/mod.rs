@@ -124,7 +124,9 @@ impl Effects {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str())
         };
-        let query = |name: &str| query_param(query, name);
+        // The SDK's `query_param` is this same function (crates/urlencoded), so a handler reads the
+        // query exactly as its manifest's `{query.NAME}` placeholders do.
+        let query = |name: &str| nebula_urlencoded::query_param(query, name);
         route
             .reads
             .iter()
@@ -374,18 +376,46 @@ fn bind<'p>(
     }
 }
 
-/// The first value of `name` in a query string, percent-decoded with `+` as space.
-pub fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let k = crate::router::percent_decode(&k.replace('+', " "))?;
-        (k == name).then(|| crate::router::percent_decode(&v.replace('+', " ")).unwrap_or_default())
-    })
-}
-
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A route whose one read's key is the query parameter `x`.
+    fn route() -> RouteDecl {
+        let text = "version = 1\n[collections.c]\n[components.api]\npath = \"api.wasm\"\n\
+                    [[routes]]\nroute = \"GET /\"\ncomponent = \"api\"\n\
+                    reads = [{ name = \"r\", op = \"get\", collection = \"c\", key = \"{query.x}\" }]\n";
+        let manifest = crate::manifest::Manifest::parse(std::path::Path::new("t.toml"), text)
+            .expect("a valid manifest");
+        manifest.routes[0].clone()
+    }
+
+    /// A `{query.x}` placeholder reads the query as browsers do, and as the guest SDK does (the
+    /// integration test `effects::the_manifest_and_the_sdk_read_a_query_alike` checks the SDK
+    /// side over HTTP).
+    #[test]
+    fn a_query_placeholder_keeps_malformed_escapes_literally() {
+        let route = route();
+        for (query, expected) in [
+            ("x=100%", "100%"),
+            ("x=%zz%4", "%zz%4"),
+            ("x=a+b%21", "a b!"),
+            ("x=%ff", "\u{fffd}"),
+            ("y=1&x", ""),
+            ("&&x=2&x=3", "2"),
+        ] {
+            let reads = Effects::declared(&route, &[], query);
+            match &reads[0].op {
+                ReadOp::Get(Key { key, .. }) => assert_eq!(key, expected, "{query}"),
+                other => panic!("a get was declared, not {other:?}"),
+            }
+        }
+    }
 }

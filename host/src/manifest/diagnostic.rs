@@ -181,7 +181,9 @@ impl<'a> Source<'a> {
             .find('\n')
             .map_or(self.text.len(), |i| line_start + i);
         let snippet = self.text[line_start..line_end].trim_end_matches('\r');
-        let end = self.floor(span.end.clamp(start, line_start + snippet.len()));
+        // `start` can lie past the snippet when it points at the line's trailing `\r`: then the
+        // span is empty and gets one caret.
+        let end = self.floor(span.end.min(line_start + snippet.len()).max(start));
         Diagnostic {
             message: message.into(),
             location: Some(self.location(start)),

@@ -22,6 +22,10 @@ pub struct Guests {
     pub sockets: PathBuf,
     /// Exercises the effects layer: reads, dynamic reads, writes, bad writes, pipelines.
     pub effects_probe: PathBuf,
+    /// std, on the WASI stubs: sleeps, probes clocks, poll and random, loops, bombs, recurses.
+    pub hostile_std: PathBuf,
+    /// no_std: loops, bombs, recurses, bad status and headers, needs forever, bad writes.
+    pub hostile_nostd: PathBuf,
     /// wasi:http/proxy: greets the last path segment, logs a line to stdout and to stderr.
     pub http_hello: PathBuf,
     /// wasi:http/proxy: streaming echo with trailers; shows headers, env, files, forbidden headers.
@@ -52,6 +56,9 @@ const CRATES: &[&str] = &[
     "hog",
     "sockets",
     "effects-probe",
+    // Hostile guests (tests/integration/hostile.rs).
+    "hostile-std",
+    "hostile-nostd",
     // wasi:http/proxy components (tests/integration/proxy.rs).
     "http-hello",
     "http-echo",
@@ -117,6 +124,8 @@ fn build() -> Guests {
         hog: wasm("hog"),
         sockets: wasm("sockets"),
         effects_probe: wasm("effects-probe"),
+        hostile_std: wasm("hostile-std"),
+        hostile_nostd: wasm("hostile-nostd"),
         http_hello: wasm("http-hello"),
         http_echo: wasm("http-echo"),
         http_fetch: wasm("http-fetch"),

@@ -2,6 +2,7 @@
 //! ones the diagnostic (message, file:line:col, hint) an author needs. No files, no runtime.
 //! Routes are tested in routes.rs, their reads in reads.rs.
 
+mod properties;
 mod proxy;
 mod reads;
 mod routes;
@@ -311,6 +312,15 @@ fn reports_toml_syntax_errors_with_their_location() {
         2,
         "{err}"
     );
+}
+
+/// Found by the property tests: an error at a line's trailing `\r` used to panic.
+#[test]
+fn reports_a_stray_carriage_return_instead_of_panicking() {
+    for text in ["\r", "version = 1\r", "version = 1\n\r\n[server\r"] {
+        let rendered = error(text).to_string();
+        assert!(rendered.starts_with("error: "), "{rendered}");
+    }
 }
 
 #[test]
