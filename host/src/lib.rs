@@ -9,7 +9,7 @@
 //!    a reply keyed by its inputs and so skips 3–5;
 //! 3. `effects` performs the reads the route declares (redb, behind a small `Store` seam);
 //! 4. `component` calls the pure handler in a fresh wasmtime instance, each step of a pipeline in
-//!    turn;
+//!    turn, once `admission` lets the call run (or turns the request away with 503);
 //! 5. `effects` applies the writes the handler returned, in one transaction;
 //! 6. `handler` turns the response into a `reply` (or the `reply` for a failure), `log` writes the
 //!    access-log line, and `server` sends it.
@@ -32,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+mod admission;
 mod app;
 pub mod cli;
 mod component;

@@ -37,7 +37,7 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     // A request head past `max_header_bytes` (or with more than hyper's 100 header fields, as
     // for `wasmtime serve`) gets 431 Request Header Fields Too Large before any routing.
-    let max_header = usize::try_from(app.max_header_bytes).unwrap_or(usize::MAX);
+    let max_header = usize::try_from(app.server_limits.max_header_bytes).unwrap_or(usize::MAX);
     http.timer(TokioTimer::new())
         .keep_alive(true)
         .max_header_size(max_header)

@@ -62,10 +62,18 @@ reads = [
 ]
 "#;
 
+mod capacity;
+
 /// A host serving the hostile guests (1 s deadline, 16 MiB memory) and their neighbours.
 fn hostile_host() -> Result<Host> {
+    hostile_host_with("", &[])
+}
+
+/// [`hostile_host`] with more `limits` for both hostile components (e.g. `, concurrency = 4`)
+/// and more arguments for `nebula-host up`.
+fn hostile_host_with(more_limits: &str, args: &[&str]) -> Result<Host> {
     let dir = tempfile::tempdir()?;
-    let limits = format!(r#"timeout = "{TIMEOUT}", memory = "16 MiB""#);
+    let limits = format!(r#"timeout = "{TIMEOUT}", memory = "16 MiB"{more_limits}"#);
     let manifest = Manifest::new()
         .component_with_limits("std", &guests().hostile_std, &limits)
         .component_with_limits("nostd", &guests().hostile_nostd, &limits)
@@ -73,7 +81,7 @@ fn hostile_host() -> Result<Host> {
         .component("probe", &guests().effects_probe)
         .raw(ROUTES)
         .write(dir.path())?;
-    Host::up(&manifest, &[])
+    Host::up(&manifest, args)
 }
 
 /// `GET path`, which must answer `status`; returns the body as text.

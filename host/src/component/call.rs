@@ -34,6 +34,11 @@ pub enum CallError {
     NotServable(&'static str),
     #[error("could not run: the guest's task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// Every instance of the pool is in use: capacity, not a fault of the guest.
+    #[error("could not be started: every instance of the pool is in use")]
+    Busy(#[source] Source),
+    #[error("was cancelled: the host is shutting down")]
+    Cancelled,
 }
 
 impl CallError {
@@ -42,6 +47,11 @@ impl CallError {
     pub(super) fn classify(e: wasmtime::Error, limits: CallLimits, denied: bool) -> CallError {
         if e.downcast_ref::<DeadlineExceeded>().is_some() {
             CallError::Timeout(limits.timeout)
+        } else if e
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            CallError::Busy(e.into())
         } else if denied {
             CallError::MemoryCap {
                 cap: limits.memory,

@@ -11,6 +11,7 @@ mod bindings;
 mod cache;
 mod call;
 mod epoch;
+mod lane;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
@@ -273,18 +274,21 @@ impl Runtime {
         Ok((imports, exports, verdict))
     }
 
-    /// Runs one pure call in a fresh instance, under `limits`.
+    /// Runs one pure call in a fresh instance, under `limits` and the request's `deadline`
+    /// (whichever ends first). The input comes back with the outcome, for a next call. The
+    /// call starts inline and moves to the slow lane if it runs past a tick (see [`lane`]).
     pub async fn call_pure(
         &self,
         component: &Loaded,
         limits: CallLimits,
-        input: &Input,
-    ) -> Result<Outcome, CallError> {
+        deadline: Instant,
+        input: Input,
+    ) -> Result<(Outcome, Input), CallError> {
         let Some(pre) = &component.pre else {
             return Err(CallError::NotServable("pure"));
         };
         let wasi = (!component.verdict.stubbed.is_empty())
-            .then(|| Box::new(PureWasi::new(&component.digest, input, limits.memory)));
+            .then(|| Box::new(PureWasi::new(&component.digest, &input, limits.memory)));
         let mut store = Store::new(
             &self.engine,
             PureState {
@@ -293,28 +297,37 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        trap_at(&mut store, Instant::now() + limits.timeout);
-        let _running = self.ticker.running();
-        let result = {
-            let call = std::pin::pin!(async {
-                let handler = pre.instantiate_async(&mut store).await?;
-                handler.call_handle(&mut store, input).await
-            });
-            // A pure call never waits on the world (see virtual_wasi): one that does ends here.
-            NeverWaits::new(call)
-                .await
-                .map_err(|waited| CallError::Trap(waited.into()))?
+        trap_at(&mut store, deadline.min(Instant::now() + limits.timeout));
+        let (pre, running) = (pre.clone(), self.ticker.running());
+        let call = async move {
+            let _running = running;
+            let result = {
+                let call = std::pin::pin!(async {
+                    let handler = pre.instantiate_async(&mut store).await?;
+                    handler.call_handle(&mut store, &input).await
+                });
+                // A pure call never waits on the world (see virtual_wasi): one that does ends
+                // here.
+                NeverWaits::new(call).await
+            };
+            match result {
+                Ok(Ok(outcome)) => Ok((outcome, input)),
+                Ok(Err(e)) => Err(CallError::classify(e, limits, store.data().limiter.denied)),
+                Err(waited) => Err(CallError::Trap(waited.into())),
+            }
         };
-        result.map_err(|e| CallError::classify(e, limits, store.data().limiter.denied))
+        lane::run(call).await.unwrap_or(Err(CallError::Cancelled))
     }
 
     /// Serves one request with a fresh instance of a `wasi:http/proxy` component (see
-    /// [`proxy`]): the request streams in, the response streams out.
+    /// [`proxy`]): the request streams in, the response streams out. `held` is kept until the
+    /// instance is gone.
     pub async fn call_proxy<B>(
         &self,
         component: &Loaded,
         call: ProxyCall<'_>,
         request: http::Request<B>,
+        held: impl Send + 'static,
     ) -> Result<http::Response<ProxyBody>, ProxyError>
     where
         B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
@@ -327,7 +340,7 @@ impl Runtime {
             engine: &self.engine,
             ticker: &self.ticker,
         };
-        proxy::call(host, pre, &component.id, call, request).await
+        proxy::call(host, pre, &component.id, call, request, held).await
     }
 }
 

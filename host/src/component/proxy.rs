@@ -44,6 +44,8 @@ use state::ProxyState;
 #[derive(Debug, Clone, Copy)]
 pub struct ProxyCall<'a> {
     pub limits: CallLimits,
+    /// The request's deadline: the guest's run, outbound calls and body streaming included.
+    pub deadline: Instant,
     /// The route's request body limit.
     pub max_body: u64,
     pub grants: &'a Arc<Grants>,
@@ -61,8 +63,6 @@ pub enum ProxyError {
     NoResponse,
     #[error("answered with error code {0:?}")]
     ErrorCode(ErrorCode),
-    #[error("could not be started")]
-    Busy(#[source] Source),
     #[error("request body is larger than {0} bytes")]
     BodyTooLarge(u64),
     #[error("bad request")]
@@ -103,13 +103,15 @@ pub(super) struct Host<'a> {
 /// Serves one request with a fresh instance of a proxy component. The guest runs in a task of
 /// its own, so that it goes on streaming the response body after its head is returned; the task
 /// ends when the guest returns, traps or reaches the deadline, whichever is first, and a client
-/// that goes away does not stop it early (its writes then fail).
+/// that goes away does not stop it early (its writes then fail). `held` (the request's
+/// admission) is kept until the task ends.
 pub(super) async fn call<B>(
     host: Host<'_>,
     pre: &ProxyPre<ProxyState>,
     id: &str,
     call: ProxyCall<'_>,
     request: http::Request<B>,
+    held: impl Send + 'static,
 ) -> Result<http::Response<ProxyBody>, ProxyError>
 where
     B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
@@ -125,7 +127,7 @@ where
     let request = request.map(|b| body::Capped::new(b, call.max_body));
 
     let id: Arc<str> = id.into();
-    let deadline = Instant::now() + call.limits.timeout;
+    let deadline = call.deadline.min(Instant::now() + call.limits.timeout);
     let mut store = proxy_store(host.engine, &id, call.limits.memory, deadline, call.grants);
     let (tx, rx) = tokio::sync::oneshot::channel::<Delivered>();
     let responded = Arc::new(AtomicBool::new(false));
@@ -152,14 +154,12 @@ where
         let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
         let (label, limits) = (call.label.to_owned(), call.limits);
         tokio::spawn(async move {
-            let _running = running;
+            let _held = (running, held);
             let ran = tokio::time::timeout_at(deadline.into(), async {
-                let proxy = pre.instantiate_async(&mut store).await.map_err(|e| {
-                    match e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
-                        Some(_) => ProxyError::Busy(e.into()),
-                        None => called(&store, limits, e),
-                    }
-                })?;
+                let proxy = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(|e| called(&store, limits, e))?;
                 proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, req, out)

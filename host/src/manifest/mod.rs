@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
-pub use limits::Limits;
+pub use limits::{Limits, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ServerLimits};
 pub use outbound::OutboundHost;
 pub use template::Template;
 
@@ -49,9 +49,8 @@ pub struct Manifest {
     pub(crate) data_dir: PathBuf,
     /// `[limits]` merged over [`Limits::default`].
     pub(crate) limits: Limits,
-    /// `[limits] max_header_bytes`: the largest request head (request line and headers) the
-    /// server reads, for every route.
-    pub(crate) max_header_bytes: u64,
+    /// The server-wide part of `[limits]`: request heads and connections, for every route.
+    pub(crate) server_limits: ServerLimits,
     pub(crate) collections: BTreeMap<String, Collection>,
     pub(crate) components: BTreeMap<String, ComponentDecl>,
     /// In manifest order.

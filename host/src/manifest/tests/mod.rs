@@ -362,7 +362,8 @@ fn merges_limits_over_defaults_and_components_over_the_manifest() {
         Limits {
             memory: 1 << 20,
             timeout: Duration::from_millis(250),
-            max_body: 1 << 20
+            max_body: 1 << 20,
+            ..Limits::default()
         }
     );
     assert_eq!(
@@ -370,9 +371,61 @@ fn merges_limits_over_defaults_and_components_over_the_manifest() {
         Limits {
             memory: 1 << 20,
             timeout: Duration::from_secs(120),
-            max_body: 2048
+            max_body: 2048,
+            ..Limits::default()
         }
     );
+}
+
+#[test]
+fn reads_admission_and_response_limits_per_component() {
+    let text = "version = 1
+[limits]
+concurrency = 8
+queue_timeout = \"250ms\"
+                [components.a]
+path = \"a.wasm\"
+                limits = { queue = 0, max_response = \"1 MiB\" }
+";
+    let m = parse(text).unwrap();
+    let a = m.components["a"].limits;
+    assert_eq!(
+        (a.concurrency, a.queue, a.queue_timeout, a.max_response),
+        (Some(8), Some(0), Duration::from_millis(250), 1 << 20)
+    );
+    assert_eq!(
+        m.limits.queue, None,
+        "the queue follows `concurrency` unless given"
+    );
+}
+
+#[test]
+fn rejects_a_concurrency_of_zero_and_server_limits_on_a_component() {
+    let err = parse("version = 1\n[limits]\nconcurrency = 0\n").unwrap_err();
+    assert!(
+        err.to_string().contains("count `0` is out of range"),
+        "{err}"
+    );
+    let text = "version = 1\n[components.a]\npath = \"a.wasm\"\n\
+                limits = { max_connections = 5 }\n";
+    let err = parse(text).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`max_connections` cannot be set for one component"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reads_the_server_wide_connection_limits() {
+    let text = "version = 1\n[limits]\nmax_connections = 16\nheader_timeout = \"2s\"\n\
+                idle_timeout = \"3s\"\n";
+    let m = parse(text).unwrap();
+    assert_eq!(m.server_limits.max_connections, 16);
+    assert_eq!(m.server_limits.header_timeout, Duration::from_secs(2));
+    assert_eq!(m.server_limits.idle_timeout, Duration::from_secs(3));
+    let defaults = parse("version = 1\n").unwrap().server_limits;
+    assert_eq!(defaults, crate::manifest::ServerLimits::default());
 }
 
 #[test]
