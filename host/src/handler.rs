@@ -181,6 +181,7 @@ where
         limits: step.limits,
         deadline,
         max_body: route.decl.max_body,
+        max_response: step.max_response,
         grants,
         label: &route.label,
     };

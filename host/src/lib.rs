@@ -51,4 +51,4 @@ mod module_graph;
 
 pub use app::{App, Dirs};
 pub use manifest::{Diagnostic, Location, Manifest, ManifestError};
-pub use server::{bind, serve, shutdown_signal};
+pub use server::{DEFAULT_DRAIN, bind, serve, serve_draining, shutdown_signal};

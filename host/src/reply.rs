@@ -106,6 +106,7 @@ impl Reply {
             ProxyError::NoResponse => Reply::internal("the handler set no response"),
             ProxyError::BodyTooLarge(limit) => Reply::body_too_large(*limit),
             ProxyError::BadRequest(_) => Reply::text(400, "bad request: no `Host` header"),
+            ProxyError::HeadersTooLarge => Reply::internal("the response is too large"),
         }
     }
 }

@@ -37,6 +37,11 @@ component = "nostd"
 may_write = ["kv"]
 
 [[routes]]
+route = "GET /pipeline/{what}"
+pipeline = ["nostd", "nostd", "nostd", "nostd"]
+memo = false
+
+[[routes]]
 route = "GET /hello/{name}"
 component = "hello"
 
@@ -63,17 +68,18 @@ reads = [
 "#;
 
 mod capacity;
+mod edges;
 
 /// A host serving the hostile guests (1 s deadline, 16 MiB memory) and their neighbours.
 fn hostile_host() -> Result<Host> {
-    hostile_host_with("", &[])
+    hostile_host_with(TIMEOUT, "", &[])
 }
 
-/// [`hostile_host`] with more `limits` for both hostile components (e.g. `, concurrency = 4`)
-/// and more arguments for `nebula-host up`.
-fn hostile_host_with(more_limits: &str, args: &[&str]) -> Result<Host> {
+/// [`hostile_host`] with another deadline and more `limits` for both hostile components (e.g.
+/// `, concurrency = 4`), and more arguments for `nebula-host up`.
+fn hostile_host_with(timeout: &str, more_limits: &str, args: &[&str]) -> Result<Host> {
     let dir = tempfile::tempdir()?;
-    let limits = format!(r#"timeout = "{TIMEOUT}", memory = "16 MiB"{more_limits}"#);
+    let limits = format!(r#"timeout = "{timeout}", memory = "16 MiB"{more_limits}"#);
     let manifest = Manifest::new()
         .component_with_limits("std", &guests().hostile_std, &limits)
         .component_with_limits("nostd", &guests().hostile_nostd, &limits)

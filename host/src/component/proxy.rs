@@ -35,6 +35,8 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 pub use body::{BoxError, ProxyBody};
 pub use grants::{Grants, Origin};
 
+use crate::manifest::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS};
+
 use super::call::{CallError, CallLimits, Limiter, Source, trap_at};
 use super::epoch::Ticker;
 use super::purity::Refused;
@@ -48,6 +50,8 @@ pub struct ProxyCall<'a> {
     pub deadline: Instant,
     /// The route's request body limit.
     pub max_body: u64,
+    /// The component's response body limit.
+    pub max_response: u64,
     pub grants: &'a Arc<Grants>,
     /// `METHOD /path` of the route, for the log.
     pub label: &'a str,
@@ -67,6 +71,8 @@ pub enum ProxyError {
     BodyTooLarge(u64),
     #[error("bad request")]
     BadRequest(#[source] Source),
+    #[error("answered too many or too large header fields")]
+    HeadersTooLarge,
 }
 
 /// A proxy component, as loaded: ready to instantiate, or refused for its imports.
@@ -124,7 +130,8 @@ where
     if declared.is_some_and(|n| n > call.max_body) {
         return Err(ProxyError::BodyTooLarge(call.max_body));
     }
-    let request = request.map(|b| body::Capped::new(b, call.max_body));
+    let overflowed = Arc::new(AtomicBool::new(false));
+    let request = request.map(|b| body::Capped::new(b, call.max_body, overflowed.clone()));
 
     let id: Arc<str> = id.into();
     let deadline = call.deadline.min(Instant::now() + call.limits.timeout);
@@ -190,7 +197,26 @@ where
     };
 
     match rx.await {
-        Ok(Ok(response)) => Ok(response.map(|b| body::Guarded::new(b, failed).boxed_unsync())),
+        // The request body went over `max_body` before the response began: 413 rather than
+        // whatever the guest made of its failed read.
+        Ok(Ok(_)) if overflowed.load(Ordering::Acquire) => {
+            Err(ProxyError::BodyTooLarge(call.max_body))
+        }
+        Ok(Ok(response)) if !headers_within_limits(response.headers()) => {
+            tracing::error!(
+                route = %call.label,
+                component = %id,
+                "{}: component `{id}` answered more than {MAX_RESPONSE_HEADERS} header fields or {MAX_RESPONSE_HEADER_BYTES} bytes of them",
+                call.label
+            );
+            Err(ProxyError::HeadersTooLarge)
+        }
+        Ok(Ok(response)) => {
+            let names = (Arc::from(call.label), id.clone());
+            Ok(response.map(|b| {
+                body::Guarded::new(b, failed, overflowed, call.max_response, names).boxed_unsync()
+            }))
+        }
         Ok(Err(code)) => {
             tracing::error!(
                 route = %call.label,
@@ -207,6 +233,15 @@ where
             Err(e) => Err(CallError::Task(e).into()),
         },
     }
+}
+
+/// Whether a response head stays within the caps on header fields.
+fn headers_within_limits(headers: &http::HeaderMap) -> bool {
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    headers.len() <= MAX_RESPONSE_HEADERS && bytes <= MAX_RESPONSE_HEADER_BYTES
 }
 
 /// A store for one request: memory cap, epoch deadline, and a WASI context holding only what

@@ -46,10 +46,10 @@ pub struct ServerLimits {
     pub max_header_bytes: u64,
     /// Connections open at once; more wait in the listen backlog.
     pub max_connections: u32,
-    /// The longest a client may take to send a request head, from its first byte.
+    /// The longest a connection may take to send a complete request head, counted from when it
+    /// opened or its last response ended — so it is also how long an idle keep-alive
+    /// connection stays open (hyper starts its header timer when it waits for a head).
     pub header_timeout: Duration,
-    /// How long an idle keep-alive connection stays open.
-    pub idle_timeout: Duration,
 }
 
 impl Default for ServerLimits {
@@ -58,7 +58,6 @@ impl Default for ServerLimits {
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -57,12 +57,11 @@ pub(super) struct RawLimits {
     pub concurrency: Option<Spanned<toml::Value>>,
     pub queue: Option<Spanned<toml::Value>>,
     pub queue_timeout: Option<Spanned<toml::Value>>,
-    /// `[limits]` only, like the three after it: the whole server parses request heads before
+    /// `[limits]` only, like the two after it: the whole server parses request heads before
     /// it knows the route.
     pub max_header_bytes: Option<Spanned<toml::Value>>,
     pub max_connections: Option<Spanned<toml::Value>>,
     pub header_timeout: Option<Spanned<toml::Value>>,
-    pub idle_timeout: Option<Spanned<toml::Value>>,
 }
 
 impl RawLimits {
@@ -72,7 +71,6 @@ impl RawLimits {
             ("max_header_bytes", &self.max_header_bytes),
             ("max_connections", &self.max_connections),
             ("header_timeout", &self.header_timeout),
-            ("idle_timeout", &self.idle_timeout),
         ]
         .into_iter()
         .filter_map(|(name, value)| Some((name, value.as_ref()?)))
@@ -226,8 +224,7 @@ mod tests {
                 "queue_timeout",
                 "max_header_bytes",
                 "max_connections",
-                "header_timeout",
-                "idle_timeout"
+                "header_timeout"
             ]
         );
         assert!(fields_of::<RawRoute>().contains(&"may_write"));

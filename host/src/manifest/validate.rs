@@ -401,26 +401,17 @@ impl Validator<'_> {
         {
             limits.max_connections = n;
         }
-        for (value, field, name) in [
-            (
-                &raw.header_timeout,
-                &mut limits.header_timeout,
-                "header_timeout",
-            ),
-            (&raw.idle_timeout, &mut limits.idle_timeout, "idle_timeout"),
-        ] {
-            let Some(value) = value else { continue };
-            let Some(Timeout(timeout)) = self.convert(value) else {
-                continue;
-            };
+        if let Some(value) = &raw.header_timeout
+            && let Some(Timeout(timeout)) = self.convert(value)
+        {
             if timeout.is_zero() {
                 self.push(
                     self.source
-                        .at(value.span(), format!("`{name}` must be more than 0"))
-                        .with_hint(format!("e.g. `{name} = \"10s\"`")),
+                        .at(value.span(), "`header_timeout` must be more than 0")
+                        .with_hint("e.g. `header_timeout = \"10s\"` (the default)"),
                 );
             }
-            *field = timeout;
+            limits.header_timeout = timeout;
         }
         limits
     }

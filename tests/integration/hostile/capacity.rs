@@ -1,10 +1,12 @@
-//! Capacity: floods of looping requests meet admission control (503 with `Retry-After` or 504
-//! at the deadline, never 500), and a neighbour component keeps serving meanwhile.
+//! Capacity and time: floods of looping requests meet admission control (503 with
+//! `Retry-After` or 504 at the deadline, never 500) while a neighbour component keeps serving,
+//! and one deadline bounds a whole request, over pipeline steps and `need` rounds.
 
-use super::{expect, hostile_host_with, nothing_written, still_serves};
+use super::{TIMEOUT, expect, hostile_host, hostile_host_with, nothing_written, still_serves};
 use crate::harness::Host;
 use crate::harness::http::Response;
 use anyhow::{Result, ensure};
+use std::time::{Duration, Instant};
 
 /// Sends `n` requests for `path` at once, each on its own connection, and returns their
 /// responses; meanwhile the neighbour `hello` is asked `probes` times and must answer 200.
@@ -44,7 +46,7 @@ fn only_capacity_statuses(responses: &[Response]) -> Result<(usize, usize)> {
 #[test]
 fn a_flood_of_300_loops_gets_503_or_504_and_the_neighbour_keeps_serving() -> Result<()> {
     // The default admission: each of the four components gets a quarter of the pool.
-    let host = hostile_host_with("", &[])?;
+    let host = hostile_host()?;
     for path in ["/std/loop", "/nostd/loop"] {
         let responses = flood(&host, path, 300, 5)?;
         let (busy, late) = only_capacity_statuses(&responses)?;
@@ -59,10 +61,8 @@ fn a_flood_of_300_loops_gets_503_or_504_and_the_neighbour_keeps_serving() -> Res
 
 #[test]
 fn a_full_queue_answers_503_at_once_and_a_queue_timeout_503_too() -> Result<()> {
-    let host = hostile_host_with(
-        r#", concurrency = 2, queue = 3, queue_timeout = "100ms""#,
-        &[],
-    )?;
+    let limits = r#", concurrency = 2, queue = 3, queue_timeout = "100ms""#;
+    let host = hostile_host_with(TIMEOUT, limits, &[])?;
     let responses = flood(&host, "/nostd/loop", 40, 3)?;
     let (busy, late) = only_capacity_statuses(&responses)?;
     // Two run to their deadline; the rest are turned away, by a full queue or its timeout.
@@ -75,12 +75,53 @@ fn a_full_queue_answers_503_at_once_and_a_queue_timeout_503_too() -> Result<()> 
 #[test]
 fn an_exhausted_instance_pool_is_503_not_500() -> Result<()> {
     // More calls admitted than the pool of 256 instances holds: wasmtime refuses the rest.
-    let host = hostile_host_with(", concurrency = 400, queue = 0", &[])?;
+    let host = hostile_host_with(TIMEOUT, ", concurrency = 400, queue = 0", &[])?;
     let responses = flood(&host, "/nostd/loop", 300, 0)?;
     let (busy, late) = only_capacity_statuses(&responses)?;
     ensure!(late > 0, "nothing ran: {busy} busy");
     if busy > 0 {
         host.wait_for_log_line(&["every instance of the pool is in use"])?;
     }
+    still_serves(&host)
+}
+
+/// Turns of `/nostd/spin` that take about `target` on this machine now (measured, so the test
+/// holds on a slow or busy machine too).
+pub(super) fn spins_for(host: &Host, target: Duration) -> Result<u64> {
+    let mut n: u64 = 1 << 20;
+    for _ in 0..16 {
+        let started = Instant::now();
+        expect(host, &format!("/nostd/spin?n={n}"), 200)?;
+        let took = started.elapsed();
+        if took >= Duration::from_millis(40) {
+            let scale = target.as_secs_f64() / took.as_secs_f64();
+            return Ok((n as f64 * scale) as u64);
+        }
+        n *= 4;
+    }
+    anyhow::bail!("spinning {n} turns still took under 40 ms")
+}
+
+#[test]
+fn one_deadline_covers_every_pipeline_step_and_every_need_round() -> Result<()> {
+    let host = hostile_host()?;
+    // Each call spins for 45% of the 1 s deadline: alone it answers, four or five cannot.
+    let n = spins_for(&host, Duration::from_millis(450))?;
+    let alone = expect(&host, &format!("/nostd/spin?n={n}"), 200)?;
+    ensure!(
+        alone == format!("spun {n} in 1 steps and 0 rounds\n"),
+        "{alone:?}"
+    );
+    let body = expect(&host, &format!("/pipeline/spin?n={n}&steps=4"), 504)?;
+    ensure!(
+        body.contains("deadline") && body.contains("nothing was written"),
+        "{body:?}"
+    );
+    let body = expect(&host, &format!("/nostd/spin?n={n}&rounds=4"), 504)?;
+    ensure!(body.contains("deadline"), "{body:?}");
+    // Without the spinning, the same pipeline and rounds answer.
+    let quick = expect(&host, "/pipeline/spin?n=0&steps=4&rounds=2", 200)?;
+    ensure!(quick == "spun 0 in 4 steps and 2 rounds\n", "{quick:?}");
+    nothing_written(&host)?;
     still_serves(&host)
 }

@@ -418,12 +418,10 @@ fn rejects_a_concurrency_of_zero_and_server_limits_on_a_component() {
 
 #[test]
 fn reads_the_server_wide_connection_limits() {
-    let text = "version = 1\n[limits]\nmax_connections = 16\nheader_timeout = \"2s\"\n\
-                idle_timeout = \"3s\"\n";
+    let text = "version = 1\n[limits]\nmax_connections = 16\nheader_timeout = \"2s\"\n";
     let m = parse(text).unwrap();
     assert_eq!(m.server_limits.max_connections, 16);
     assert_eq!(m.server_limits.header_timeout, Duration::from_secs(2));
-    assert_eq!(m.server_limits.idle_timeout, Duration::from_secs(3));
     let defaults = parse("version = 1\n").unwrap().server_limits;
     assert_eq!(defaults, crate::manifest::ServerLimits::default());
 }
