@@ -22,14 +22,12 @@ use crate::component::Loaded;
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
 use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
 use crate::effects::Effects;
-use crate::manifest::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp};
+use crate::manifest::{MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp};
 use crate::memo::{self, Fresh, Memoized};
 use crate::reply::{Reply, is_server_header};
 use crate::request::{BodyError, BodySource, Head, Whole};
 use crate::router::{MethodMatch, Routed};
 
-/// Rounds of "I also need these reads" a step may ask for before the host gives up.
-pub const MAX_READ_ROUNDS: usize = 4;
 
 /// What goes back to the client.
 #[derive(Debug)]

@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::app::App;
+pub use crate::manifest::DEFAULT_DRAIN;
 use crate::component::proxy::BoxError;
 use crate::handler::{self, Answer};
 use crate::reply::Reply;
@@ -33,9 +34,6 @@ pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 /// hyper's default read buffer limit (8 KiB + 100 × 4 KiB); raised only when
 /// `max_header_bytes` needs more, so that the header limit is the one that applies.
 const DEFAULT_MAX_BUF: usize = 8192 + 4096 * 100;
-
-/// How long in-flight requests may go on after shutdown begins, unless `up --drain` says.
-pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish
 /// for up to [`DEFAULT_DRAIN`].

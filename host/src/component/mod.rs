@@ -88,7 +88,7 @@ impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
             max_memory: 64 << 20,
-            max_instances: 256,
+            max_instances: crate::manifest::POOL_INSTANCES,
         }
     }
 }

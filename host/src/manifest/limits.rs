@@ -65,6 +65,16 @@ impl Default for ServerLimits {
 /// `[limits] max_header_bytes` when not given: 64 KiB, far above what browsers send.
 pub const DEFAULT_MAX_HEADER_BYTES: u64 = 64 * KIB;
 
+/// Instances of the engine's pool that may exist at once: every call of every component takes
+/// one. Admission control shares them out (see `app::admission_limits`).
+pub const POOL_INSTANCES: u32 = 256;
+
+/// Rounds of "I also need these reads" a pipeline step may ask for before the host gives up.
+pub const MAX_READ_ROUNDS: usize = 4;
+
+/// How long in-flight requests may go on after shutdown begins, unless `up --drain` says.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+
 /// Response header fields a handler may set, and their total size (names and values).
 pub const MAX_RESPONSE_HEADERS: usize = 100;
 /// See [`MAX_RESPONSE_HEADERS`].

@@ -11,6 +11,8 @@
 mod declared;
 mod diagnostic;
 mod limits;
+#[cfg(test)]
+mod limits_table;
 mod outbound;
 mod raw;
 mod reads;
@@ -29,7 +31,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
-pub use limits::{Limits, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ServerLimits};
+pub use limits::{
+    DEFAULT_DRAIN, Limits, MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS,
+    POOL_INSTANCES, ServerLimits,
+};
 pub use outbound::OutboundHost;
 pub use template::Template;
 
