@@ -22,12 +22,13 @@ use crate::component::Loaded;
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
 use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
 use crate::effects::Effects;
-use crate::manifest::{MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp};
+use crate::manifest::{
+    MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp,
+};
 use crate::memo::{self, Fresh, Memoized};
 use crate::reply::{Reply, is_server_header};
 use crate::request::{BodyError, BodySource, Head, Whole};
 use crate::router::{MethodMatch, Routed};
-
 
 /// What goes back to the client.
 #[derive(Debug)]

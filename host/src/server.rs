@@ -23,9 +23,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::app::App;
-pub use crate::manifest::DEFAULT_DRAIN;
 use crate::component::proxy::BoxError;
 use crate::handler::{self, Answer};
+pub use crate::manifest::DEFAULT_DRAIN;
 use crate::reply::Reply;
 
 /// A response body: whole for pure handlers, streamed for `wasi:http` components.

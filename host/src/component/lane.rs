@@ -1,4 +1,4 @@
-//! Where a pure call runs: it starts inline on the caller's task (the I/O runtime), so the usual
+//! Where a guest call runs (pure or `wasi:http`): it starts inline on the caller's task (the I/O runtime), so the usual
 //! short call costs no hand-off; a call still running when it first yields — after a full epoch
 //! tick of guest code — moves to the slow lane, a runtime of its own whose threads run at a lower
 //! priority (nice +10).
@@ -23,7 +23,8 @@ fn slow_lane() -> &'static tokio::runtime::Runtime {
             .worker_threads(threads)
             .thread_name("nebula-slow")
             .on_thread_start(lower_priority)
-            .enable_time()
+            // Timers for deadlines, I/O for the outbound calls of `wasi:http` guests.
+            .enable_all()
             .build()
             .expect("starting the slow-lane runtime")
     })

@@ -162,18 +162,26 @@ where
         let (label, limits) = (call.label.to_owned(), call.limits);
         tokio::spawn(async move {
             let _held = (running, held);
-            let ran = tokio::time::timeout_at(deadline.into(), async {
-                let proxy = pre
-                    .instantiate_async(&mut store)
-                    .await
-                    .map_err(|e| called(&store, limits, e))?;
-                proxy
-                    .wasi_http_incoming_handler()
-                    .call_handle(&mut store, req, out)
-                    .await
-                    .map_err(|e| called(&store, limits, e))
-            })
-            .await;
+            let guest = async move {
+                let ran = tokio::time::timeout_at(deadline.into(), async {
+                    let proxy = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(|e| called(&store, limits, e))?;
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, req, out)
+                        .await
+                        .map_err(|e| called(&store, limits, e))
+                })
+                .await;
+                (ran, store)
+            };
+            // As a pure call: inline first, on the slow lane once it has run a tick.
+            let Some((ran, store)) = super::lane::run(guest).await else {
+                failed.store(true, Ordering::Release);
+                return Err(CallError::Cancelled.into());
+            };
             let result = match ran {
                 Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
                 Ok(Ok(())) => Err(ProxyError::NoResponse),

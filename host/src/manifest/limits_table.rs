@@ -179,8 +179,12 @@ mod tests {
         for doc in ["README.md", "docs/manifest.md"] {
             let path = root.join(doc);
             let text = std::fs::read_to_string(&path).expect("the doc is readable");
-            let start = text.find(BEGIN).unwrap_or_else(|| panic!("{doc} has no `{BEGIN}`"));
-            let end = text.find(END).unwrap_or_else(|| panic!("{doc} has no `{END}`"));
+            let start = text
+                .find(BEGIN)
+                .unwrap_or_else(|| panic!("{doc} has no `{BEGIN}`"));
+            let end = text
+                .find(END)
+                .unwrap_or_else(|| panic!("{doc} has no `{END}`"));
             let carried = &text[start + BEGIN.len()..end];
             if carried == table {
                 continue;
