@@ -11,6 +11,7 @@ timed() {
   echo "build: $what took $((SECONDS - start))s"
 }
 
-timed "Rust guest components" sh -c 'cd components && cargo build --release --quiet'
+# `--target-dir` as in the manifests: where they look, whatever CARGO_TARGET_DIR says.
+timed "Rust guest components" sh -c 'cd components && cargo build --release --quiet --target-dir ../target/guests'
 timed "Python handler (componentize-py)" sh components/quote-py/build.sh
 timed "JavaScript handler (componentize-js)" sh components/tagcloud-js/build.sh
