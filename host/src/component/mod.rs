@@ -6,6 +6,7 @@
 mod bindings;
 mod cache;
 mod epoch;
+mod panic;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
@@ -149,6 +150,9 @@ impl Runtime {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
+        // A trap's error then carries the store's memories, where a guest's panic handler left
+        // its message (see `panic`). Traps are rare; calls that do not trap pay nothing.
+        config.coredump_on_trap(true);
         let mut pool = PoolingAllocationConfig::default();
         let n = settings.max_instances;
         pool.total_component_instances(n)
@@ -291,7 +295,10 @@ impl Runtime {
             handler.call_handle(&mut store, input).await
         }
         .await;
-        result.map_err(|e| CallError::classify(e, limits, store.data().limiter.denied))
+        result.map_err(|e| {
+            let panicked = panic::message(&e, &store);
+            CallError::classify(e, limits, store.data().limiter.denied).with_panic(panicked)
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -321,10 +328,23 @@ impl CallError {
         } else if denied {
             CallError::MemoryCap {
                 cap: limits.memory,
-                trap: format!("{e:#}"),
+                trap: panic::render(&e),
             }
         } else {
-            CallError::Trap(format!("{e:#}"))
+            CallError::Trap(panic::render(&e))
+        }
+    }
+
+    /// Puts the guest's panic message, when it left one, in front of the trap.
+    fn with_panic(self, message: Option<String>) -> CallError {
+        let Some(message) = message else { return self };
+        match self {
+            CallError::Trap(trap) => CallError::Trap(format!("{message} ({trap})")),
+            CallError::MemoryCap { cap, trap } => CallError::MemoryCap {
+                cap,
+                trap: format!("{message} ({trap})"),
+            },
+            timeout => timeout,
         }
     }
 }
