@@ -10,7 +10,8 @@
 //! 6. [`handler`] walks these steps for each request and builds the response; [`memo`] replays
 //!    pure results keyed by their inputs, so a hit skips steps 3–5.
 //!
-//! [`app`] builds everything once at start; [`cli`] is `nebula-host up|serve|check|inspect`.
+//! [`app`] builds everything once at start; [`cli`] is `nebula-host up|serve|check|inspect`,
+//! and for authors `new` ([`scaffold`]) and `componentize` ([`componentize`]).
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -24,9 +25,11 @@
 pub mod app;
 pub mod cli;
 pub mod component;
+pub mod componentize;
 pub mod effects;
 pub mod handler;
 pub mod manifest;
 pub mod memo;
 pub mod router;
+pub mod scaffold;
 pub mod server;
