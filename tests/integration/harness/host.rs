@@ -90,6 +90,29 @@ impl Host {
         Self::start(&args, shared_cache())
     }
 
+    /// `nebula-host up MANIFEST --build EXTRA_ARGS`: runs the components' build commands first,
+    /// in an environment without the outer `cargo test`'s variables (as a developer's shell
+    /// would be) plus `env`. The build counts against the ready timeout.
+    pub fn up_building(
+        manifest: &Path,
+        extra_args: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Result<Host> {
+        let mut args: Vec<OsString> = vec!["up".into(), manifest.into(), "--build".into()];
+        args.extend(extra_args.iter().map(OsString::from));
+        Self::spawn(&args, shared_cache(), |command| {
+            super::guests::scrub_outer_cargo_env(command);
+            for (name, value) in env {
+                command.env(name, value);
+            }
+        })
+    }
+
+    /// Keeps `dir` (e.g. the manifest's folder) until the host is dropped.
+    pub fn keep(&mut self, dir: TempDir) {
+        self._temp.push(dir);
+    }
+
     /// Runs `nebula-host up MANIFEST` expecting it to refuse to start: returns how it exited, or
     /// an error if it started serving.
     pub fn up_expecting_failure(manifest: &Path, extra_args: &[&str]) -> Result<StartFailure> {
@@ -104,8 +127,18 @@ impl Host {
     }
 
     fn start(args: &[OsString], cache_dir: &Path) -> Result<Host> {
+        Self::spawn(args, cache_dir, |_| {})
+    }
+
+    fn spawn(
+        args: &[OsString],
+        cache_dir: &Path,
+        setup: impl FnOnce(&mut Command),
+    ) -> Result<Host> {
         let data = tempfile::tempdir()?;
-        let mut child = Command::new(HOST_BIN)
+        let mut command = Command::new(HOST_BIN);
+        setup(&mut command);
+        let mut child = command
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .env("NEBULA_CACHE_DIR", cache_dir)
