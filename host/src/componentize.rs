@@ -108,7 +108,7 @@ pub fn componentize(core: &[u8]) -> Result<Vec<u8>, ComponentizeError> {
     ComponentEncoder::default()
         .validate(true)
         .module(core)
-        .and_then(|encoder| encoder.encode())
+        .and_then(|mut encoder| encoder.encode())
         .map_err(|e| ComponentizeError::Encode(format!("{e:#}")))
 }
 
