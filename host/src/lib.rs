@@ -15,6 +15,7 @@
 //!    access-log line, and `server` sends it.
 //!
 //! `app` builds everything once at start; `cli` is `nebula-host up|serve|check|inspect`;
+//! and for authors `new` (`scaffold`) and `componentize`;
 //! `manifest` validates the TOML the app is built from; `request` is the request as the pure
 //! path sees it. Dependencies between modules go one way (`module_graph` tests it).
 //!
@@ -35,6 +36,7 @@
 mod app;
 pub mod cli;
 mod component;
+mod componentize;
 mod effects;
 mod handler;
 mod log;
@@ -43,6 +45,7 @@ mod memo;
 mod reply;
 mod request;
 mod router;
+mod scaffold;
 mod server;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod harness;
 
 mod academemes;
+mod authoring;
 mod browser;
 mod cache;
 mod demo;

@@ -11,6 +11,7 @@ mod bindings;
 mod cache;
 mod call;
 mod epoch;
+mod panic;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
@@ -151,6 +152,9 @@ impl Runtime {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
+        // A trap's error then carries the store's memories, where a guest's panic handler left
+        // its message (see `panic`). Traps are rare; calls that do not trap pay nothing.
+        config.coredump_on_trap(true);
         let mut pool = PoolingAllocationConfig::default();
         let n = settings.max_instances;
         let max_memory = usize::try_from(settings.max_memory)
@@ -305,7 +309,10 @@ impl Runtime {
                 .await
                 .map_err(|waited| CallError::Trap(waited.into()))?
         };
-        result.map_err(|e| CallError::classify(e, limits, store.data().limiter.denied))
+        result.map_err(|e| {
+            let panicked = panic::message(&e, &store);
+            CallError::classify(e, limits, store.data().limiter.denied, panicked)
+        })
     }
 
     /// Serves one request with a fresh instance of a `wasi:http/proxy` component (see
