@@ -72,7 +72,7 @@ fn put_body(input: &Input, collection: &str) -> Outcome {
 /// key the host reads from the same query, finds it only if host and SDK decode alike.
 fn put_by_query(input: &Input) -> Outcome {
     let key = query_param(&input.request.query, "x").unwrap_or_default();
-    let write = put("kv", &key, b"stored".to_vec(), Vec::new());
+    let write = write::put("kv", &key, b"stored".to_vec());
     with_writes(200, format!("stored {key}"), vec![write])
 }
 
