@@ -65,6 +65,8 @@ pub struct Dirs {
     pub data: Option<PathBuf>,
     /// Overrides the compile cache folder (`--cache-dir`, `NEBULA_CACHE_DIR`).
     pub cache: Option<PathBuf>,
+    /// Overrides the manifest's `[store]` address (`--store`, `NEBULA_STORE`).
+    pub store: Option<crate::manifest::StoreUrl>,
 }
 
 impl Dirs {
@@ -108,8 +110,13 @@ impl App {
         let effects = if manifest.collections.is_empty() {
             Effects::none()
         } else {
-            Effects::open(&data, &manifest.collections)
-                .with_context(|| format!("opening the data folder `{}`", data.display()))?
+            let mut store = manifest.store.clone();
+            if let Some(url) = &dirs.store {
+                store.url = url.clone();
+            }
+            Effects::open(&store, &data, &manifest.collections)
+                .with_context(|| format!("opening the store `{}`", store.url))?
+                .with_seed_guard(manifest.startup.as_ref().map(|s| s.when_empty.clone()))
         };
         let routes = manifest
             .routes
@@ -195,7 +202,7 @@ impl App {
         let Some(startup) = &self.startup else {
             return Ok(());
         };
-        if !self.effects.is_empty(&startup.when_empty)? {
+        if !self.effects.is_empty(&startup.when_empty).await? {
             return Ok(());
         }
         let route = &self.routes[startup.route];
@@ -214,6 +221,17 @@ impl App {
             headers: Vec::new(),
         };
         let reply = crate::handler::run(self, route, head, Vec::new(), bytes::Bytes::new()).await;
+        // Hosts sharing a store may start together: the seed's writes apply only while the
+        // collection is empty, so all but one fail; that one's seed is as good as ours.
+        if !(200..300).contains(&reply.status)
+            && !self.effects.is_empty(&startup.when_empty).await?
+        {
+            eprintln!(
+                "startup: collection `{}` was filled meanwhile (another host seeded it)",
+                startup.when_empty
+            );
+            return Ok(());
+        }
         if !(200..300).contains(&reply.status) {
             bail!(
                 "the startup route {} answered {}: {}",

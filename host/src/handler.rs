@@ -9,7 +9,7 @@ use crate::app::{App, Route};
 use std::sync::Arc;
 
 use crate::component::{CallError, Header, Input, Outcome, ReadOp, Request, Response, Write};
-use crate::effects::Effects;
+use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::ReadDeclOp;
 use crate::memo::{self, Cached, Key, Lookup};
 use crate::router::Routed;
@@ -97,13 +97,20 @@ pub async fn run(
     params: Vec<(String, String)>,
     body: Bytes,
 ) -> Reply {
+    // One snapshot for the whole request: the memo versions, the declared reads and every
+    // `need` round read the same state of the store.
+    let mut reader = app.effects.reader();
     if !route.memo {
-        return execute(app, route, head, params, body).await.0;
+        return execute(app, route, head, params, body, reader).await.0;
     }
     // Conditional requests are answered by the host from the memoized reply's ETag; the handler
     // never sees them, so they do not split the key.
     let if_none_match = take_header(&mut head.headers, "if-none-match");
-    let key = memo_key(app, route, &head, &params, &body);
+    let versions = match reader.versions(&route.decl.may_read).await {
+        Ok(versions) => versions,
+        Err(e) => return store_failed(route, &e),
+    };
+    let key = memo_key(route, &head, &params, &body, &versions);
     let (cached, how) = match app.memo.lookup(key) {
         Lookup::Hit(cached) => (cached, "hit"),
         Lookup::Wait(mut rx) => {
@@ -112,13 +119,13 @@ pub async fn run(
                 Ok(done) => (done.expect("waited for Some"), "shared"),
                 // The leader's client went away before it finished: run it here.
                 Err(_) => {
-                    let reply = execute(app, route, head, params, body).await.0;
+                    let reply = execute(app, route, head, params, body, reader).await.0;
                     (Arc::new(to_cached(reply, &key)), "miss")
                 }
             }
         }
         Lookup::Run(flight) => {
-            let (reply, read_clock) = execute(app, route, head, params, body).await;
+            let (reply, read_clock) = execute(app, route, head, params, body, reader).await;
             let store = !read_clock && reply.status < 500;
             let cached = Arc::new(to_cached(reply, &key));
             flight.finish(cached.clone(), store);
@@ -163,11 +170,11 @@ fn take_header(headers: &mut Vec<Header>, name: &str) -> Option<String> {
 /// Everything a memoizable route's reply depends on: its components, the versions of what it may
 /// read, and the whole request as the handler sees it. Fields are length-prefixed.
 fn memo_key(
-    app: &App,
     route: &Route,
     head: &Head,
     params: &[(String, String)],
     body: &[u8],
+    versions: &[u64],
 ) -> Key {
     let mut h = blake3::Hasher::new();
     let mut field = |bytes: &[u8]| {
@@ -178,7 +185,7 @@ fn memo_key(
     for step in &route.steps {
         field(&step.component.digest);
     }
-    for version in app.effects.versions(&route.decl.may_read) {
+    for version in versions {
         field(&version.to_le_bytes());
     }
     field(head.method.as_bytes());
@@ -224,10 +231,19 @@ async fn execute(
     head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
+    mut reader: Reader<'_>,
 ) -> (Reply, bool) {
+    let mut read_clock = route
+        .decl
+        .reads
+        .iter()
+        .any(|r| matches!(r.op, ReadDeclOp::Now));
     // 2. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
-    let reads = app.effects.read(&route.decl, &declared);
+    let reads = match reader.read(&route.decl, &declared).await {
+        Ok(reads) => reads,
+        Err(e) => return (store_failed(route, &e), read_clock),
+    };
     let request = Request {
         method: head.method,
         path: head.path,
@@ -244,12 +260,8 @@ async fn execute(
     };
 
     // 3. Call the pure steps, with dynamic reads between calls.
-    let mut read_clock = route
-        .decl
-        .reads
-        .iter()
-        .any(|r| matches!(r.op, ReadDeclOp::Now));
-    let (response, writes) = match call_steps(app, route, &mut input, &mut read_clock).await {
+    let called = call_steps(app, route, &mut input, &mut reader, &mut read_clock).await;
+    let (response, writes) = match called {
         Ok(done) => done,
         Err(reply) => return (reply, read_clock),
     };
@@ -261,23 +273,18 @@ async fn execute(
     };
 
     // 4. Write, atomically and durably, before anything is sent.
-    if !writes.is_empty() {
-        let effects = app.effects.clone();
-        let decl = route.decl.clone();
-        let result = tokio::task::spawn_blocking(move || effects.write(&decl, writes)).await;
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                eprintln!("error: {}: writes not applied: {e}", route.label);
-                let reply =
-                    Reply::text(500, "internal error: the request's writes were not applied");
-                return (reply, read_clock);
-            }
-            Err(e) => {
-                eprintln!("error: {}: write task failed: {e}", route.label);
-                return (Reply::text(500, "internal error"), read_clock);
-            }
-        }
+    if let Err(e) = app.effects.write(&route.decl, writes).await {
+        eprintln!(
+            "error: {}: writes not applied: {}",
+            route.label,
+            crate::effects::chain(&e)
+        );
+        let reply = if e.is_retryable() {
+            unavailable()
+        } else {
+            Reply::text(500, "internal error: the request's writes were not applied")
+        };
+        return (reply, read_clock);
     }
 
     // 5. Respond.
@@ -289,6 +296,7 @@ async fn call_steps(
     app: &App,
     route: &Route,
     input: &mut Input,
+    reader: &mut Reader<'_>,
     read_clock: &mut bool,
 ) -> Result<(Response, Vec<Write>), Reply> {
     let mut writes = Vec::new();
@@ -331,13 +339,36 @@ async fn call_steps(
                         return Err(Reply::text(500, "internal error: too many read rounds"));
                     }
                     *read_clock |= reads.iter().any(|r| matches!(r.op, ReadOp::Now));
-                    let results = app.effects.read(&route.decl, &reads);
-                    input.reads.extend(results);
+                    let results = reader.read(&route.decl, &reads).await;
+                    input
+                        .reads
+                        .extend(results.map_err(|e| store_failed(route, &e))?);
                 }
             }
         }
     }
     unreachable!("a route has at least one step, and the last step either responds or errors")
+}
+
+/// The reply when the store failed a read round: 503 when a retry may succeed, else 500.
+fn store_failed(route: &Route, e: &StoreError) -> Reply {
+    eprintln!(
+        "error: {}: reads failed: {}",
+        route.label,
+        crate::effects::chain(e)
+    );
+    if e.is_retryable() {
+        unavailable()
+    } else {
+        Reply::text(500, "internal error: the store failed")
+    }
+}
+
+/// 503 with `Retry-After` (RFC 9110 §10.2.3): the store is unreachable or busy for now.
+fn unavailable() -> Reply {
+    let mut reply = Reply::text(503, "the store is unavailable; try again shortly");
+    reply.headers.push(("retry-after".into(), "1".into()));
+    reply
 }
 
 fn call_failed(route: &Route, component: &str, e: CallError) -> Reply {

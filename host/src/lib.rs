@@ -3,14 +3,16 @@
 //! The request path, one module per step:
 //! 1. [`server`] accepts HTTP (hyper) and hands plain data to the handler;
 //! 2. [`router`] maps method and path to a route of the [`manifest`];
-//! 3. [`effects`] performs the reads the route declares (redb, behind a small `Store` seam);
+//! 3. [`effects`] performs the reads the route declares (redb or etcd, behind the `Storage`
+//!    seam);
 //! 4. [`component`] calls the pure handler in a fresh wasmtime instance (or streams the request
 //!    to a `wasi:http/proxy` component, which then does its own I/O within its grants);
 //! 5. [`effects`] applies the writes the handler returned, in one transaction;
 //! 6. [`handler`] walks these steps for each request and builds the response; [`memo`] replays
 //!    pure results keyed by their inputs, so a hit skips steps 3–5.
 //!
-//! [`app`] builds everything once at start; [`cli`] is `nebula-host up|serve|check|inspect`.
+//! [`app`] builds everything once at start; [`cli`] is `nebula-host up|serve|check|inspect`;
+//! [`admin`] answers health probes on a listener of its own.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -21,6 +23,7 @@
 //! # }
 //! ```
 
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod component;

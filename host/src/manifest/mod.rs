@@ -12,6 +12,7 @@ mod outbound;
 mod raw;
 mod reads;
 mod routes;
+mod store;
 mod template;
 mod validate;
 
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{Diagnostic, Location, ManifestError};
 pub use limits::{DEFAULT_MAX_HEADER_BYTES, Limits};
 pub use outbound::OutboundHost;
+pub use store::{BadStoreUrl, DEFAULT_STORE_TIMEOUT, StoreDecl, StoreUrl};
 pub use template::Template;
 
 use crate::router::{MethodMatch, PathTemplate};
@@ -43,6 +45,8 @@ pub struct Manifest {
     pub listen: Option<SocketAddr>,
     /// `data.dir`, absolute; `<dir>/data` by default.
     pub data_dir: PathBuf,
+    /// `[store]`: where the collections live (redb in `data_dir` by default).
+    pub store: StoreDecl,
     /// `[limits]` merged over [`Limits::default`].
     pub limits: Limits,
     /// `[limits] max_header_bytes`: the largest request head (request line and headers) the

@@ -100,6 +100,10 @@ pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestErro
     let startup = sections
         .remove("startup")
         .and_then(|s| v.startup(s, &collection_names, &routes));
+    let store = match sections.remove("store") {
+        Some(value) => super::store::store(&mut v, value).unwrap_or_default(),
+        None => Default::default(),
+    };
 
     if !v.diagnostics.is_empty() {
         let mut diagnostics = v.diagnostics;
@@ -111,6 +115,7 @@ pub(super) fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestErro
         dir,
         listen,
         data_dir,
+        store,
         limits,
         max_header_bytes,
         collections,
@@ -188,6 +193,7 @@ impl Validator<'_> {
             ("[server]", fields_of::<RawServer>()),
             ("[data]", fields_of::<RawData>()),
             ("[limits]", fields_of::<RawLimits>()),
+            ("[store]", fields_of::<super::store::RawStore>()),
         ];
         let is_section = match value {
             DeValue::Table(_) => true,
