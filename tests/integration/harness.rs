@@ -1,18 +1,24 @@
 //! What every integration test needs: the guest components built once, a `nebula-host` child
 //! process serving on 127.0.0.1:0, a small blocking HTTP/1.1 client, manifests written into
-//! temp folders, and a runner for the one-shot subcommands (`check`, `inspect`).
+//! temp folders, a runner for the one-shot subcommands (`check`, `inspect`), real etcd clusters,
+//! and [`per_store!`] to run a test on every store.
 
 mod cli;
+pub mod etcd;
 mod guests;
+pub mod haproxy;
 mod host;
 pub mod http;
 mod manifest;
+mod store;
 
 pub use cli::run_cli;
 pub use guests::{guests, repo_root};
 pub use host::{HOST_BIN, Host};
 pub use http::request;
 pub use manifest::Manifest;
+pub(crate) use store::per_store;
+pub use store::{Store, TestStore};
 
 use std::time::{Duration, Instant};
 

@@ -8,6 +8,7 @@ mod harness;
 mod academemes;
 mod browser;
 mod cache;
+mod cluster;
 mod demo;
 mod effects;
 mod failures;
