@@ -248,6 +248,23 @@ fn killing_the_etcd_leader_under_vote_load_loses_no_acknowledged_vote() -> Resul
         Ok((voters.join().expect("voters panicked")?, killed))
     })?;
     let total = count(targets[0], "election")?;
+    // What the 503s were, for whoever reads the test's output.
+    let mut causes = std::collections::BTreeMap::new();
+    for line in hosts
+        .iter()
+        .flat_map(|h| h.log().lines().map(str::to_owned).collect::<Vec<_>>())
+    {
+        if let Some((_, cause)) = line
+            .split_once("not applied: ")
+            .or(line.split_once("reads failed: "))
+        {
+            let cause: String = cause.chars().take(400).collect();
+            *causes.entry(cause).or_insert(0) += 1;
+        }
+    }
+    for (cause, n) in &causes {
+        println!("{n:4} × {cause}");
+    }
     println!(
         "killed leader m{killed}: {} votes acknowledged, {} answered 503, slowest {:?}, total {total}",
         tally.acked, tally.unavailable, tally.slowest

@@ -217,6 +217,32 @@ impl Storage for EtcdStore {
     }
 }
 
+/// Whether a failed call certainly never reached etcd's state machine: the connection was
+/// refused, or the member said it has no leader (asked with `require_leader`, it refuses before
+/// proposing). Only then may a write be sent again; after any other failure it may have
+/// committed.
+fn unsent(e: &StoreError) -> bool {
+    let StoreError::Unavailable {
+        source: Some(source),
+        ..
+    } = e
+    else {
+        return false;
+    };
+    let text = match source.downcast_ref::<etcd_client::Error>() {
+        Some(etcd_client::Error::GRpcStatus(status)) => status.message().to_owned(),
+        Some(etcd_client::Error::TransportError(t)) => format!("{t:?}"),
+        _ => return false,
+    };
+    [
+        "tcp connect error",
+        "Connection refused",
+        "etcdserver: no leader",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+}
+
 /// Sorts an etcd client error into "unavailable, retry" (no leader, timeouts, connection
 /// failures, a compacted revision) or a failure that retrying will not fix.
 fn classify(what: &str, e: etcd_client::Error) -> StoreError {

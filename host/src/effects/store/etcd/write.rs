@@ -124,9 +124,16 @@ impl EtcdStore {
                     None => TxnOp::delete(key, None),
                 })
                 .collect();
-            let response = self
-                .txn(Txn::new().when(compares).and_then(ops), "committing writes")
-                .await?;
+            let txn = Txn::new().when(compares).and_then(ops);
+            let response = match self.txn(txn, "committing writes").await {
+                Ok(response) => response,
+                // Refused before it was proposed: another member may take it.
+                Err(e) if super::unsent(&e) && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if response.succeeded() {
                 return Ok(());
             }
