@@ -343,9 +343,13 @@ impl Effects {
         if route.internal
             && let Some(collection) = &self.seed_guard
         {
-            ops.push(WriteOp::ExpectEmpty {
-                collection: collection.clone(),
-            });
+            // First: a store applies ops in order, and the check is of the state before them.
+            ops.insert(
+                0,
+                WriteOp::ExpectEmpty {
+                    collection: collection.clone(),
+                },
+            );
         }
         let store = self
             .store

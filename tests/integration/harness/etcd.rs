@@ -84,6 +84,9 @@ impl Etcd {
             .args(["--initial-cluster", &initial_cluster])
             .args(["--initial-cluster-state", state])
             .args(["--initial-cluster-token", "nebula-tests"])
+            // One request's writes are one transaction: Academemes' seed holds a few hundred
+            // operations (docs/stores.md, "Settings for an etcd cluster").
+            .args(["--max-txn-ops", "4096"])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
