@@ -37,5 +37,8 @@ for manifest in manifests/*.toml; do
 done
 unset NEBULA_CACHE_DIR
 
-step "cargo test (unit, integration, browser)"
+step "deploy: Kubernetes manifests against the Kubernetes schemas"
+deploy/validate.sh
+
+step "cargo test (unit, integration on redb and etcd, etcd and HAProxy fault tests, browser)"
 cargo test --workspace

@@ -71,6 +71,13 @@ enum Command {
         /// Folder for the database (default: the manifest's `data.dir`).
         #[arg(long, env = "NEBULA_DATA_DIR")]
         data: Option<PathBuf>,
+        /// Where the collections live: `redb` (a file in the data folder) or
+        /// `etcd://HOST:PORT[,HOST:PORT…][/NAMESPACE]` (default: the manifest's `[store]`).
+        #[arg(long, env = "NEBULA_STORE", value_name = "URL")]
+        store: Option<crate::manifest::StoreUrl>,
+        /// Serve `/healthz` and `/readyz` on this address, apart from the application's routes.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<SocketAddr>,
         /// Folder for compiled components (default: ~/.cache/nebula).
         #[arg(long, env = "NEBULA_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
@@ -151,6 +158,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             listen,
             build,
             data,
+            store,
+            admin,
             cache_dir,
             idle,
             logging: _,
@@ -164,12 +173,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 &Dirs {
                     data,
                     cache: cache_dir,
+                    store,
                 },
             )?;
             let listen = listen
                 .or(manifest.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid"));
-            serve_app(app, listen, idle)
+            serve_app(app, listen, admin, idle)
         }
         Command::Serve {
             component,
@@ -183,9 +193,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 &Dirs {
                     data: None,
                     cache: cache_dir,
+                    store: None,
                 },
             )?;
-            serve_app(app, listen, idle)
+            serve_app(app, listen, None, idle)
         }
         Command::Check {
             manifest,
@@ -204,7 +215,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCode> {
+fn serve_app(
+    app: App,
+    listen: SocketAddr,
+    admin: Option<SocketAddr>,
+    idle: Idle,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -214,6 +230,11 @@ fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCod
         let addr = listener.local_addr()?;
         crate::handler::startup(&app).await?;
         let app = Arc::new(app);
+        if let Some(admin) = admin {
+            let admin = crate::admin::bind(admin).await?;
+            println!("nebula-host: admin on http://{}", admin.local_addr()?);
+            tokio::spawn(crate::admin::serve(app.clone(), admin));
+        }
         if idle.idle_unload > 0 {
             let memo = app.memo.clone();
             let sweeper =

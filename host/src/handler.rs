@@ -13,7 +13,7 @@ use bytes::Bytes;
 use crate::app::{App, Route};
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
 use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
-use crate::effects::Effects;
+use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::ReadDeclOp;
 use crate::memo::{self, Fresh, Memoized};
 use crate::reply::{Reply, is_server_header};
@@ -184,22 +184,29 @@ async fn run(
     params: Vec<(String, String)>,
     body: Bytes,
 ) -> (Reply, MemoUse) {
+    // One snapshot for the whole request: the memo versions, the declared reads and every
+    // `need` round read the same state of the store.
+    let mut reader = app.effects.reader();
     if !route.memo {
         return (
-            execute(app, route, head, params, body).await.reply,
+            execute(app, route, head, params, body, reader).await.reply,
             MemoUse::Off,
         );
     }
     let if_none_match = memo::take_conditional(&mut head);
+    let versions = match reader.versions(&route.decl.may_read).await {
+        Ok(versions) => versions,
+        Err(e) => return (store_failed(route, &e), MemoUse::Off),
+    };
     let key = memo::key(
         &route.label,
         route.steps.iter().map(|s| &s.component.digest),
-        app.effects.versions(&route.decl.may_read),
+        versions,
         &head,
         &params,
         &body,
     );
-    let execute = || execute(app, route, head, params, body);
+    let execute = || execute(app, route, head, params, body, reader);
     let (reply, how) = app.memo.answer(key, if_none_match, execute).await;
     (reply, MemoUse::Used(how))
 }
@@ -211,10 +218,22 @@ async fn execute(
     head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
+    mut reader: Reader<'_>,
 ) -> Fresh {
+    let mut read_clock = route
+        .decl
+        .reads
+        .iter()
+        .any(|r| matches!(r.op, ReadDeclOp::Now));
     // 3. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
-    let reads = app.effects.read(&route.decl, &declared);
+    let reads = match reader.read(&route.decl, &declared).await {
+        Ok(reads) => reads,
+        Err(e) => {
+            let reply = store_failed(route, &e);
+            return Fresh { reply, read_clock };
+        }
+    };
     let request = Request {
         method: head.method,
         path: head.path,
@@ -231,12 +250,8 @@ async fn execute(
     };
 
     // 4. Call the pure steps, with dynamic reads between calls.
-    let mut read_clock = route
-        .decl
-        .reads
-        .iter()
-        .any(|r| matches!(r.op, ReadDeclOp::Now));
-    let (response, writes) = match call_steps(app, route, &mut input, &mut read_clock).await {
+    let called = call_steps(app, route, &mut input, &mut reader, &mut read_clock).await;
+    let (response, writes) = match called {
         Ok(done) => done,
         Err(reply) => return Fresh { reply, read_clock },
     };
@@ -248,24 +263,19 @@ async fn execute(
     };
 
     // 5. Write, atomically and durably, before anything is sent.
-    if !writes.is_empty() {
-        let effects = app.effects.clone();
-        let decl = route.decl.clone();
-        let result = tokio::task::spawn_blocking(move || effects.write(&decl, writes)).await;
-        let failed = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => {
-                tracing::error!(route = %route.label, "{}: writes not applied: {}", route.label, crate::log::Chain(&e));
-                Some(Reply::internal("the request's writes were not applied"))
-            }
-            Err(e) => {
-                tracing::error!(route = %route.label, "{}: write task failed: {e}", route.label);
-                Some(Reply::text(500, "internal error"))
-            }
+    if let Err(e) = app.effects.write(&route.decl, writes).await {
+        tracing::error!(
+            route = %route.label,
+            "{}: writes not applied: {}",
+            route.label,
+            crate::log::Chain(&e)
+        );
+        let reply = if e.is_retryable() {
+            Reply::store_unavailable()
+        } else {
+            Reply::internal("the request's writes were not applied")
         };
-        if let Some(reply) = failed {
-            return Fresh { reply, read_clock };
-        }
+        return Fresh { reply, read_clock };
     }
 
     // 6. Respond.
@@ -277,6 +287,7 @@ async fn call_steps(
     app: &App,
     route: &Route,
     input: &mut Input,
+    reader: &mut Reader<'_>,
     read_clock: &mut bool,
 ) -> Result<(Response, Vec<Write>), Reply> {
     let mut writes = Vec::new();
@@ -330,13 +341,30 @@ async fn call_steps(
                         return Err(Reply::internal("too many read rounds"));
                     }
                     *read_clock |= reads.iter().any(|r| matches!(r.op, ReadOp::Now));
-                    let results = app.effects.read(&route.decl, &reads);
-                    input.reads.extend(results);
+                    let results = reader.read(&route.decl, &reads).await;
+                    input
+                        .reads
+                        .extend(results.map_err(|e| store_failed(route, &e))?);
                 }
             }
         }
     }
     unreachable!("a route has at least one step, and the last step either responds or errors")
+}
+
+/// The reply when the store failed a read round: 503 when a retry may succeed, else 500.
+fn store_failed(route: &Route, e: &StoreError) -> Reply {
+    tracing::error!(
+        route = %route.label,
+        "{}: reads failed: {}",
+        route.label,
+        crate::log::Chain(e)
+    );
+    if e.is_retryable() {
+        Reply::store_unavailable()
+    } else {
+        Reply::internal("the store failed")
+    }
 }
 
 /// The handler's response as a reply, or the 500 to send instead when it is invalid. Headers
@@ -369,7 +397,7 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
     let Some(startup) = &app.startup else {
         return Ok(());
     };
-    if !app.effects.is_empty(&startup.when_empty)? {
+    if !app.effects.is_empty(&startup.when_empty).await? {
         return Ok(());
     }
     let route = &app.routes[startup.route];
@@ -389,6 +417,15 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
         headers: Vec::new(),
     };
     let (reply, _) = run(app, route, head, Vec::new(), Bytes::new()).await;
+    // Hosts sharing a store may start together: the seed's writes apply only while the
+    // collection is empty, so all but one fail; that one's seed is as good as ours.
+    if !(200..300).contains(&reply.status) && !app.effects.is_empty(&startup.when_empty).await? {
+        tracing::info!(
+            "startup: collection `{}` was filled meanwhile (another host seeded it)",
+            startup.when_empty
+        );
+        return Ok(());
+    }
     if !(200..300).contains(&reply.status) {
         anyhow::bail!(
             "the startup route {} answered {}: {}",

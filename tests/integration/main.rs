@@ -9,6 +9,7 @@ mod academemes;
 mod authoring;
 mod browser;
 mod cache;
+mod cluster;
 mod demo;
 mod effects;
 mod failures;

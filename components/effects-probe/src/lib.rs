@@ -14,6 +14,7 @@
 //! | `GET /reads/{key}` | any | one line per read result, `NAME: VALUE` (see [`render`]) |
 //! | `GET /lookup/{key}` | `hop0` (get `kv/{key}`) | while the last value is `@OTHER`, asks for `kv/OTHER` (a dynamic read); then 200 `VALUE hops=N`, 404 `absent KEY` |
 //! | `GET /peek/{collection}/{key}` | — | asks for `{collection}/{key}` (a dynamic read), answers 200 with its rendering |
+//! | `GET /twice/{key}?spin=N` | `first` (get `kv/{key}`) | counts to N (time for the test to write), asks for `kv/{key}` again, then 200 `first: …` / `again: …` |
 //! | `POST /bad/{what}/{key}` | — | a granted put of `kv/{key}` plus one bad write: `grant` (a put to `secret`), `index` (an undeclared index key), `put-counter` (a put to `hits`), `add-plain` (an add to `kv`), `overflow` (two adds that overflow `hits/{key}`), or `status` (no bad write, but status 1000); the host must write nothing and answer 500 |
 //! | `PUT /by-query` | — | puts `kv/X` = `stored`, where X is the query parameter `x` as the SDK's `query_param` reads it; 200 |
 //! | `GET /by-query` | `value` (get `kv/{query.x}`: the host reads the query) | 200 with the value, 404 when absent |
@@ -44,6 +45,7 @@ impl Guest for Probe {
             ("GET", "/reads/{key}") => text(200, render_all(&input.reads)),
             ("GET", "/lookup/{key}") => lookup(&input),
             ("GET", "/peek/{collection}/{key}") => peek(&input),
+            ("GET", "/twice/{key}") => twice(&input),
             ("POST", "/bad/{what}/{key}") => bad(&input),
             ("POST", "/pipe/{key}" | "/pipe-trap/{key}") => pipe(&input),
             (method, route) => text(
@@ -157,6 +159,34 @@ fn peek(input: &Input) -> Outcome {
         }
         Some(value) => text(200, render(value)),
     }
+}
+
+/// Reads `kv/{key}` in two rounds with a busy pause between them, so a test can write the key
+/// meanwhile: both rounds must see the same value (one snapshot per request).
+fn twice(input: &Input) -> Outcome {
+    let (Some(first), again) = (read(input, "first"), read(input, "again")) else {
+        return unexpected("first", None);
+    };
+    if let Some(again) = again {
+        return text(
+            200,
+            format!("first: {}\nagain: {}\n", render(first), render(again)),
+        );
+    }
+    let spins: u64 = query_param(&input.request.query, "spin")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let mut turns: u64 = 0;
+    for _ in 0..spins {
+        turns = core::hint::black_box(turns.wrapping_add(1));
+    }
+    Outcome::Need(vec![Read {
+        name: "again".to_string(),
+        op: ReadOp::Get(Key {
+            collection: "kv".to_string(),
+            key: param(input, "key").to_string(),
+        }),
+    }])
 }
 
 /// A granted put of `kv/{key}` plus one write the host must refuse (or fail to apply), or a

@@ -27,6 +27,9 @@ use bytes::Bytes;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
+/// The effects layer's tests build writes by hand.
+#[cfg(test)]
+pub use bindings::Put;
 pub use bindings::{
     Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Read, ReadOp, ReadResult,
     ReadValue, Request, Response, Write,

@@ -15,6 +15,7 @@ mod outbound;
 mod raw;
 mod reads;
 mod routes;
+mod store;
 mod template;
 mod validate;
 mod validator;
@@ -31,6 +32,7 @@ use std::path::PathBuf;
 pub use diagnostic::{Diagnostic, Location, ManifestError};
 pub use limits::Limits;
 pub use outbound::OutboundHost;
+pub use store::{StoreDecl, StoreUrl};
 pub use template::Template;
 
 use crate::router::{MethodMatch, PathTemplate};
@@ -47,6 +49,8 @@ pub struct Manifest {
     pub(crate) listen: Option<SocketAddr>,
     /// `data.dir`, absolute; `<dir>/data` by default.
     pub(crate) data_dir: PathBuf,
+    /// `[store]`: where the collections live (redb in `data_dir` by default).
+    pub(crate) store: StoreDecl,
     /// `[limits]` merged over [`Limits::default`].
     pub(crate) limits: Limits,
     /// `[limits] max_header_bytes`: the largest request head (request line and headers) the

@@ -140,13 +140,21 @@ impl Host {
         setup: impl FnOnce(&mut Command),
     ) -> Result<Host> {
         let data = tempfile::tempdir()?;
+        // A free port unless the test names one (e.g. to restart a host behind a balancer).
+        let listen: &[&str] = if args.iter().any(|a| a == "--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut command = Command::new(HOST_BIN);
         setup(&mut command);
         let mut child = command
             .args(args)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(listen)
             .env("NEBULA_CACHE_DIR", cache_dir)
             .env("NEBULA_DATA_DIR", data.path())
+            // Each test chooses its store (harness/store.rs); a developer's must not leak in.
+            .env_remove("NEBULA_STORE")
             // The tests read the host's default log lines; a developer's filter must not hide them.
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
