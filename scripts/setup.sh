@@ -6,14 +6,48 @@ cd "$(dirname "$0")/.."
 # The toolchain file names the wasm target, but RUSTUP_AUTO_INSTALL=0 machines won't add it.
 rustup target add wasm32-wasip2 >/dev/null
 
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Handlers in C (components/hello-c, `nebula-host new c`): Debian's clang with its wasm32 target,
+# wasm-ld, wasi-libc and compiler-rt's wasm32 builtins ...
+if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1 ||
+   [ ! -f /usr/lib/wasm32-wasi/libc.a ] || ! ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1; then
+  apt_install clang lld wasi-libc libclang-rt-dev-wasm32
+fi
+# ... and wit-bindgen's C generator, the version of the wit-bindgen crate the Rust guests use.
+if [ "$(wit-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "0.61.0" ]; then
+  cargo install --quiet --locked wit-bindgen-cli@0.61.0 --no-default-features --features c
+fi
+# cargo-component: CI builds and serves a handler made with `cargo component build`
+# (tests/integration/authoring.rs).
+if [ "$(cargo component --version 2>/dev/null | cut -d' ' -f2)" != "0.21.1" ]; then
+  cargo install --quiet --locked cargo-component@0.21.1
+fi
+
 # The browser test (tests/integration/browser.rs runs tests/browser/academemes.mjs): Debian's
 # Chromium (a test tool's own browser download cannot work here), and playwright-core pinned by
 # tests/browser/package-lock.json.
 if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+# The etcd store's tests and scripts/cluster.sh: Debian's etcd (server and etcdctl), HAProxy, and
+# protoc, which the etcd-client crate's build runs on etcd's .proto files.
+if ! command -v etcd >/dev/null 2>&1 || ! command -v haproxy >/dev/null 2>&1 ||
+   ! command -v protoc >/dev/null 2>&1; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    etcd-server etcd-client haproxy protobuf-compiler >/dev/null
 fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "setup.sh: Node.js 20 or later with npm is needed for the browser test (tests/browser)" >&2

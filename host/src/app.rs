@@ -123,6 +123,8 @@ pub struct Dirs {
     pub data: Option<PathBuf>,
     /// Overrides the compile cache folder (`--cache-dir`, `NEBULA_CACHE_DIR`).
     pub cache: Option<PathBuf>,
+    /// Overrides the manifest's `[store]` address (`--store`, `NEBULA_STORE`).
+    pub store: Option<crate::manifest::StoreUrl>,
 }
 
 impl Dirs {
@@ -180,8 +182,13 @@ impl App {
         let effects = if manifest.collections.is_empty() {
             Effects::none()
         } else {
-            Effects::open(&data, &manifest.collections)
-                .with_context(|| format!("opening the data folder `{}`", data.display()))?
+            let mut store = manifest.store.clone();
+            if let Some(url) = &dirs.store {
+                store.url = url.clone();
+            }
+            Effects::open(&store, &data, &manifest.collections)
+                .with_context(|| format!("opening the store `{}`", store.url))?
+                .with_seed_guard(manifest.startup.as_ref().map(|s| s.when_empty.clone()))
         };
         let routes = manifest
             .routes

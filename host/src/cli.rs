@@ -1,5 +1,6 @@
-//! `nebula-host up | serve | check | inspect`: argument parsing and the four commands. What a
-//! command prints for its user (`check`'s problems, `inspect`'s report, the ready line, the final
+//! `nebula-host up | serve | check | inspect | new | componentize`: argument parsing and the
+//! commands. What a command
+//! prints for its user (`check`'s problems, `inspect`'s report, the ready line, the final
 //! error) goes to stdout/stderr directly; everything a running host reports is a `tracing` event.
 
 use std::net::SocketAddr;
@@ -74,6 +75,13 @@ enum Command {
         /// Folder for the database (default: the manifest's `data.dir`).
         #[arg(long, env = "NEBULA_DATA_DIR")]
         data: Option<PathBuf>,
+        /// Where the collections live: `redb` (a file in the data folder) or
+        /// `etcd://HOST:PORT[,HOST:PORT…][/NAMESPACE]` (default: the manifest's `[store]`).
+        #[arg(long, env = "NEBULA_STORE", value_name = "URL")]
+        store: Option<crate::manifest::StoreUrl>,
+        /// Serve `/healthz` and `/readyz` on this address, apart from the application's routes.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<SocketAddr>,
         /// Folder for compiled components (default: ~/.cache/nebula).
         #[arg(long, env = "NEBULA_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
@@ -100,12 +108,30 @@ enum Command {
         #[arg(long, env = "NEBULA_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
     },
-    /// Print a component's imports and exports, and whether it can be served: as a pure
-    /// handler, or as a wasi:http/proxy component (exit 1 if neither).
+    /// Print a component's imports, exports and WIT world, and whether it can be served: as a
+    /// pure handler, or as a wasi:http/proxy component (exit 1 if neither).
     Inspect {
         component: PathBuf,
         #[arg(long, env = "NEBULA_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+    },
+    /// Create a handler project (sources, build command, manifest with a route) that builds and
+    /// serves at once: `nebula-host up NAME/nebula.toml --build`.
+    New {
+        language: crate::scaffold::Language,
+        /// The handler's name: lowercase letters, digits and `-`.
+        name: String,
+        /// Folder to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Turn a core wasm module carrying `nebula:pure` type metadata (as wit-bindgen's C
+    /// generator embeds it) into a pure component.
+    Componentize {
+        core: PathBuf,
+        /// Where to write the component (default: CORE with `.component.wasm`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -114,7 +140,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = match &cli.command {
         Command::Up { logging, .. } | Command::Serve { logging, .. } => logging.log_format,
-        Command::Check { .. } | Command::Inspect { .. } => crate::log::Format::Pretty,
+        Command::Check { .. }
+        | Command::Inspect { .. }
+        | Command::New { .. }
+        | Command::Componentize { .. } => crate::log::Format::Pretty,
     };
     crate::log::init(format);
     match run(cli.command) {
@@ -133,6 +162,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             listen,
             build,
             data,
+            store,
+            admin,
             cache_dir,
             idle,
             logging: _,
@@ -146,12 +177,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 &Dirs {
                     data,
                     cache: cache_dir,
+                    store,
                 },
             )?;
             let listen = listen
                 .or(manifest.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid"));
-            serve_app(app, listen, idle)
+            serve_app(app, listen, admin, idle)
         }
         Command::Serve {
             component,
@@ -165,9 +197,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 &Dirs {
                     data: None,
                     cache: cache_dir,
+                    store: None,
                 },
             )?;
-            serve_app(app, listen, idle)
+            serve_app(app, listen, None, idle)
         }
         Command::Check {
             manifest,
@@ -177,10 +210,21 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             component,
             cache_dir,
         } => inspect(&component, cache_dir),
+        Command::New {
+            language,
+            name,
+            dir,
+        } => crate::scaffold::run(language, &name, dir),
+        Command::Componentize { core, output } => crate::componentize::run(&core, output),
     }
 }
 
-fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCode> {
+fn serve_app(
+    app: App,
+    listen: SocketAddr,
+    admin: Option<SocketAddr>,
+    idle: Idle,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -190,6 +234,11 @@ fn serve_app(app: App, listen: SocketAddr, idle: Idle) -> anyhow::Result<ExitCod
         let addr = listener.local_addr()?;
         crate::handler::startup(&app).await?;
         let app = Arc::new(app);
+        if let Some(admin) = admin {
+            let admin = crate::admin::bind(admin).await?;
+            println!("nebula-host: admin on http://{}", admin.local_addr()?);
+            tokio::spawn(crate::admin::serve(app.clone(), admin));
+        }
         if idle.idle_unload > 0 {
             let memo = app.memo.clone();
             let sweeper =
@@ -255,6 +304,8 @@ fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {
             .arg("-c")
             .arg(&build.command)
             .current_dir(&build.dir)
+            // So that a build script can call `$NEBULA_HOST componentize` (the C template does).
+            .envs(std::env::current_exe().ok().map(|exe| ("NEBULA_HOST", exe)))
             .status()
             .with_context(|| format!("running the build command of component `{id}`"))?;
         if !status.success() {
@@ -269,8 +320,30 @@ fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {
             "component `{id}`: built in {:.1}s",
             start.elapsed().as_secs_f64()
         );
+        if !decl.path.exists() {
+            bail!(
+                "the build command of component `{id}` succeeded but made no `{}`\n  declared at {}\n  = hint: {}",
+                decl.path.display(),
+                decl.location,
+                missing_output_hint()
+            );
+        }
     }
     Ok(())
+}
+
+/// Why a build that succeeded may have written elsewhere than the manifest's `path`.
+fn missing_output_hint() -> String {
+    let moved = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
+        .into_iter()
+        .find_map(|name| Some((name, std::env::var(name).ok()?)));
+    match moved {
+        Some((name, dir)) => format!(
+            "{name} is set (`{dir}`), so cargo wrote there; pass `--target-dir` in the build \
+             command (as manifests/demo.toml does) or unset {name}"
+        ),
+        None => "make the build command write to the component's `path`".to_owned(),
+    }
 }
 
 fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -378,6 +451,7 @@ fn inspect(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> 
     for export in &exports {
         println!("  {export}");
     }
+    crate::componentize::print_world(path);
     if verdict.is_pure() {
         if verdict.stubbed.is_empty() {
             println!("verdict:   pure (imports nothing that can act)");
@@ -418,6 +492,7 @@ fn inspect_proxy(path: &Path, imports: &[String], exports: &[String]) -> ExitCod
     for export in exports {
         println!("  {export}");
     }
+    crate::componentize::print_world(path);
     let refused = policy::judge(imports.iter().map(String::as_str));
     if refused.is_empty() {
         println!(

@@ -21,7 +21,7 @@ use crate::app::{App, Route};
 use crate::component::Loaded;
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
 use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
-use crate::effects::Effects;
+use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::{
     MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp,
 };
@@ -205,24 +205,31 @@ async fn run(
     body: Bytes,
     deadline: Instant,
 ) -> (Reply, MemoUse) {
+    // One snapshot for the whole request: the memo versions, the declared reads and every
+    // `need` round read the same state of the store.
+    let mut reader = app.effects.reader();
     if !route.memo {
         return (
-            execute(app, route, head, params, body, deadline)
+            execute(app, route, head, params, body, reader, deadline)
                 .await
                 .reply,
             MemoUse::Off,
         );
     }
     let if_none_match = memo::take_conditional(&mut head);
+    let versions = match reader.versions(&route.decl.may_read).await {
+        Ok(versions) => versions,
+        Err(e) => return (store_failed(route, &e), MemoUse::Off),
+    };
     let key = memo::key(
         &route.label,
         route.steps.iter().map(|s| &s.component.digest),
-        app.effects.versions(&route.decl.may_read),
+        versions,
         &head,
         &params,
         &body,
     );
-    let execute = || execute(app, route, head, params, body, deadline);
+    let execute = || execute(app, route, head, params, body, reader, deadline);
     let (reply, how) = app.memo.answer(key, if_none_match, execute).await;
     (reply, MemoUse::Used(how))
 }
@@ -234,11 +241,29 @@ async fn execute(
     head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
+    mut reader: Reader<'_>,
     deadline: Instant,
 ) -> Fresh {
+    let mut read_clock = route
+        .decl
+        .reads
+        .iter()
+        .any(|r| matches!(r.op, ReadDeclOp::Now));
     // 3. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
-    let reads = app.effects.read(&route.decl, &declared);
+    let reading = reader.read(&route.decl, &declared);
+    let reads = match tokio::time::timeout_at(deadline.into(), reading).await {
+        Ok(Ok(reads)) => reads,
+        Err(_) => {
+            tracing::warn!(route = %route.label, "{}: the deadline passed during the reads", route.label);
+            let reply = Reply::deadline();
+            return Fresh { reply, read_clock };
+        }
+        Ok(Err(e)) => {
+            let reply = store_failed(route, &e);
+            return Fresh { reply, read_clock };
+        }
+    };
     let request = Request {
         method: head.method,
         path: head.path,
@@ -255,12 +280,7 @@ async fn execute(
     };
 
     // 4. Call the pure steps, with dynamic reads between calls.
-    let mut read_clock = route
-        .decl
-        .reads
-        .iter()
-        .any(|r| matches!(r.op, ReadDeclOp::Now));
-    let called = call_steps(app, route, input, &mut read_clock, deadline).await;
+    let called = call_steps(app, route, input, &mut reader, &mut read_clock, deadline).await;
     let (response, writes) = match called {
         Ok(done) => done,
         Err(reply) => return Fresh { reply, read_clock },
@@ -274,31 +294,26 @@ async fn execute(
 
     // 5. Write, atomically and durably, before anything is sent. Not once the deadline has
     // passed (504, nothing written); a commit that has started finishes, and its reply is sent.
-    if !writes.is_empty() {
-        if Instant::now() >= deadline {
-            tracing::error!(route = %route.label, "{}: the deadline passed before the writes; nothing written", route.label);
-            return Fresh {
-                reply: Reply::deadline(),
-                read_clock,
-            };
-        }
-        let effects = app.effects.clone();
-        let decl = route.decl.clone();
-        let result = tokio::task::spawn_blocking(move || effects.write(&decl, writes)).await;
-        let failed = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => {
-                tracing::error!(route = %route.label, "{}: writes not applied: {}", route.label, crate::log::Chain(&e));
-                Some(Reply::internal("the request's writes were not applied"))
-            }
-            Err(e) => {
-                tracing::error!(route = %route.label, "{}: write task failed: {e}", route.label);
-                Some(Reply::text(500, "internal error"))
-            }
+    if !writes.is_empty() && Instant::now() >= deadline {
+        tracing::error!(route = %route.label, "{}: the deadline passed before the writes; nothing written", route.label);
+        return Fresh {
+            reply: Reply::deadline(),
+            read_clock,
         };
-        if let Some(reply) = failed {
-            return Fresh { reply, read_clock };
-        }
+    }
+    if let Err(e) = app.effects.write(&route.decl, writes).await {
+        tracing::error!(
+            route = %route.label,
+            "{}: writes not applied: {}",
+            route.label,
+            crate::log::Chain(&e)
+        );
+        let reply = if e.is_retryable() {
+            Reply::store_unavailable()
+        } else {
+            Reply::internal("the request's writes were not applied")
+        };
+        return Fresh { reply, read_clock };
     }
 
     // 6. Respond.
@@ -334,6 +349,7 @@ async fn call_steps(
     app: &App,
     route: &Route,
     mut input: Input,
+    reader: &mut Reader<'_>,
     read_clock: &mut bool,
     deadline: Instant,
 ) -> Result<(Response, Vec<Write>), Reply> {
@@ -399,8 +415,16 @@ async fn call_steps(
                         return Err(Reply::internal("too many read rounds"));
                     }
                     *read_clock |= reads.iter().any(|r| matches!(r.op, ReadOp::Now));
-                    let results = app.effects.read(&route.decl, &reads);
-                    input.reads.extend(results);
+                    // The store's own wait counts against the deadline too.
+                    let reading = reader.read(&route.decl, &reads);
+                    let Ok(results) = tokio::time::timeout_at(deadline.into(), reading).await
+                    else {
+                        tracing::warn!(route = %route.label, component = %id, "{}: the deadline passed during a read round", route.label);
+                        return Err(Reply::deadline());
+                    };
+                    input
+                        .reads
+                        .extend(results.map_err(|e| store_failed(route, &e))?);
                 }
             }
         }
@@ -436,6 +460,21 @@ fn within_limits(response: &Response, max_response: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The reply when the store failed a read round: 503 when a retry may succeed, else 500.
+fn store_failed(route: &Route, e: &StoreError) -> Reply {
+    tracing::error!(
+        route = %route.label,
+        "{}: reads failed: {}",
+        route.label,
+        crate::log::Chain(e)
+    );
+    if e.is_retryable() {
+        Reply::store_unavailable()
+    } else {
+        Reply::internal("the store failed")
+    }
+}
+
 /// The handler's response as a reply, or the 500 to send instead when it is invalid. Headers
 /// that are the server's business (hop-by-hop, framing) are dropped.
 fn respond(label: &str, response: Response) -> Result<Reply, Reply> {
@@ -466,7 +505,7 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
     let Some(startup) = &app.startup else {
         return Ok(());
     };
-    if !app.effects.is_empty(&startup.when_empty)? {
+    if !app.effects.is_empty(&startup.when_empty).await? {
         return Ok(());
     }
     let route = &app.routes[startup.route];
@@ -487,6 +526,15 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
     };
     let deadline = Instant::now() + route.timeout;
     let (reply, _) = run(app, route, head, Vec::new(), Bytes::new(), deadline).await;
+    // Hosts sharing a store may start together: the seed's writes apply only while the
+    // collection is empty, so all but one fail; that one's seed is as good as ours.
+    if !(200..300).contains(&reply.status) && !app.effects.is_empty(&startup.when_empty).await? {
+        tracing::info!(
+            "startup: collection `{}` was filled meanwhile (another host seeded it)",
+            startup.when_empty
+        );
+        return Ok(());
+    }
     if !(200..300).contains(&reply.status) {
         anyhow::bail!(
             "the startup route {} answered {}: {}",

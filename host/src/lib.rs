@@ -7,7 +7,8 @@
 //!    (`component::proxy`; the component does its own I/O within its grants, so 3–5 are its
 //!    own); a pure route reads its body within the route's limit and asks `memo`, which replays
 //!    a reply keyed by its inputs and so skips 3–5;
-//! 3. `effects` performs the reads the route declares (redb, behind a small `Store` seam);
+//! 3. `effects` performs the reads the route declares (redb or etcd, behind the `Storage`
+//!    seam);
 //! 4. `component` calls the pure handler in a fresh wasmtime instance, each step of a pipeline in
 //!    turn, once `admission` lets the call run (or turns the request away with 503);
 //! 5. `effects` applies the writes the handler returned, in one transaction;
@@ -15,6 +16,8 @@
 //!    access-log line, and `server` sends it.
 //!
 //! `app` builds everything once at start; `cli` is `nebula-host up|serve|check|inspect`;
+//! and for authors `new` (`scaffold`) and `componentize`;
+//! `admin` answers health probes on a listener of its own;
 //! `manifest` validates the TOML the app is built from; `request` is the request as the pure
 //! path sees it. Dependencies between modules go one way (`module_graph` tests it).
 //!
@@ -32,10 +35,12 @@
 
 #![warn(missing_docs)]
 
+mod admin;
 mod admission;
 mod app;
 pub mod cli;
 mod component;
+mod componentize;
 mod effects;
 mod handler;
 mod log;
@@ -44,6 +49,7 @@ mod memo;
 mod reply;
 mod request;
 mod router;
+mod scaffold;
 mod server;
 
 #[cfg(test)]

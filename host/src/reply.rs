@@ -58,6 +58,13 @@ impl Reply {
         Reply::text(500, &format!("internal error: {what}"))
     }
 
+    /// 503 with `Retry-After` (RFC 9110 §10.2.3): the store is unreachable or busy for now.
+    pub fn store_unavailable() -> Reply {
+        let mut reply = Reply::text(503, "the store is unavailable; try again shortly");
+        reply.headers.push(("retry-after".into(), "1".into()));
+        reply
+    }
+
     /// 503 with `Retry-After`: capacity, never the client's fault nor the handler's.
     pub fn busy() -> Reply {
         let mut reply = Reply::text(503, "the server is busy; try again");

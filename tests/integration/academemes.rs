@@ -2,13 +2,28 @@
 //! pages, uploads and their refusals (which must store nothing), votes, the generate pipeline
 //! and the assets.
 //!
-//! Every test starts its own host on a fresh data folder (so counts are its own); the compile
-//! cache is shared through `target/`, so only the first host compiles the components.
+//! Every test starts its own host on a fresh store (so counts are its own), once per store
+//! ([`per_store!`]: `academemes::on_redb::…`, `academemes::on_etcd::…`); the compile cache is
+//! shared through `target/`, so only the first host compiles the components.
 
-use crate::harness::{Host, guests, repo_root, run_cli};
+use crate::harness::{Host, TestStore, guests, per_store, repo_root, run_cli};
 use anyhow::{Context, Result, bail, ensure};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+per_store!(
+    seeds_a_dozen_memes_with_the_api_shape_on_first_start,
+    lists_newest_and_top_in_order_across_cursor_pages,
+    gets_one_meme_and_answers_unknown_ids_with_404_in_json_and_html,
+    publishes_an_uploaded_png_first_and_serves_its_bytes_back,
+    counts_votes_from_the_api_and_from_the_plain_form,
+    refuses_bad_uploads_and_stores_nothing,
+    escapes_a_script_title_in_html_and_json,
+    lists_a_tagged_upload_on_its_tag_page,
+    uploads_and_generates_from_the_html_forms_with_a_redirect,
+    serves_assets_immutable_with_strong_etags_and_304,
+    uploads_a_five_mib_image_and_serves_it_back_whole,
+);
 
 /// The manifest, after building the guests it points at.
 fn manifest() -> PathBuf {
@@ -16,9 +31,9 @@ fn manifest() -> PathBuf {
     repo_root().join("manifests/academemes.toml")
 }
 
-/// A host serving the site on a fresh, seeded database.
-fn site() -> Result<Host> {
-    let host = Host::up(&manifest(), &[])?;
+/// A host serving the site on `store`, freshly seeded.
+fn site(store: &TestStore) -> Result<Host> {
+    let host = store.host(&manifest(), &[])?;
     // The host seeds before or just after it starts serving; wait (bounded) for the memes.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -244,9 +259,8 @@ fn academemes_manifest_passes_check() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn seeds_a_dozen_memes_with_the_api_shape_on_first_start() -> Result<()> {
-    let host = site()?;
+fn seeds_a_dozen_memes_with_the_api_shape_on_first_start(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let body = ok_json(get(&host, "/api/memes?limit=100")?, "list")?;
     let ids = ids(&body);
     ensure!(ids.len() >= 12, "only {} memes seeded: {body}", ids.len());
@@ -283,9 +297,8 @@ fn seeds_a_dozen_memes_with_the_api_shape_on_first_start() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn lists_newest_and_top_in_order_across_cursor_pages() -> Result<()> {
-    let host = site()?;
+fn lists_newest_and_top_in_order_across_cursor_pages(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let total = ids(&ok_json(get(&host, "/api/memes?limit=100")?, "all")?).len();
     for sort in ["new", "top"] {
         let mut seen = Vec::new();
@@ -348,9 +361,10 @@ fn lists_newest_and_top_in_order_across_cursor_pages() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn gets_one_meme_and_answers_unknown_ids_with_404_in_json_and_html() -> Result<()> {
-    let host = site()?;
+fn gets_one_meme_and_answers_unknown_ids_with_404_in_json_and_html(
+    store: &TestStore,
+) -> Result<()> {
+    let host = site(store)?;
     let id = ids(&ok_json(get(&host, "/api/memes?limit=1")?, "list")?).remove(0);
     let one = ok_json(get(&host, &format!("/api/memes/{id}"))?, "one")?;
     ensure!(
@@ -390,9 +404,8 @@ fn gets_one_meme_and_answers_unknown_ids_with_404_in_json_and_html() -> Result<(
     Ok(())
 }
 
-#[test]
-fn publishes_an_uploaded_png_first_and_serves_its_bytes_back() -> Result<()> {
-    let host = site()?;
+fn publishes_an_uploaded_png_first_and_serves_its_bytes_back(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let png = some_png(&host)?;
     let id = upload(&host, &png, "Fresh upload", "uploads")?;
 
@@ -446,9 +459,8 @@ fn publishes_an_uploaded_png_first_and_serves_its_bytes_back() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn counts_votes_from_the_api_and_from_the_plain_form() -> Result<()> {
-    let host = site()?;
+fn counts_votes_from_the_api_and_from_the_plain_form(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let id = ids(&ok_json(get(&host, "/api/memes?limit=1")?, "list")?).remove(0);
     let before = numbers(
         &ok_json(get(&host, &format!("/api/memes/{id}"))?, "before")?,
@@ -490,9 +502,8 @@ fn counts_votes_from_the_api_and_from_the_plain_form() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn refuses_bad_uploads_and_stores_nothing() -> Result<()> {
-    let host = site()?;
+fn refuses_bad_uploads_and_stores_nothing(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let png = some_png(&host)?;
     let count = meme_count(&host)?;
     let mut big = png.clone();
@@ -625,9 +636,8 @@ fn refuses_bad_uploads_and_stores_nothing() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn escapes_a_script_title_in_html_and_json() -> Result<()> {
-    let host = site()?;
+fn escapes_a_script_title_in_html_and_json(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let png = some_png(&host)?;
     let title = "<script>alert('reviewer 2')</script>";
     let id = upload(&host, &png, title, "xss")?;
@@ -659,9 +669,8 @@ fn escapes_a_script_title_in_html_and_json() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn lists_a_tagged_upload_on_its_tag_page() -> Result<()> {
-    let host = site()?;
+fn lists_a_tagged_upload_on_its_tag_page(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let png = some_png(&host)?;
     let id = upload(&host, &png, "Tagged", "Peer Review, fresh-tag")?;
 
@@ -690,9 +699,8 @@ fn lists_a_tagged_upload_on_its_tag_page() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn uploads_and_generates_from_the_html_forms_with_a_redirect() -> Result<()> {
-    let host = site()?;
+fn uploads_and_generates_from_the_html_forms_with_a_redirect(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let png = some_png(&host)?;
     let count = meme_count(&host)?;
 
@@ -768,9 +776,8 @@ fn uploads_and_generates_from_the_html_forms_with_a_redirect() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn serves_assets_immutable_with_strong_etags_and_304() -> Result<()> {
-    let host = site()?;
+fn serves_assets_immutable_with_strong_etags_and_304(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
     let home = get(&host, "/")?.text();
     for (name, content_type) in [("app.css", "text/css"), ("app.js", "text/javascript")] {
         let start = home
@@ -803,5 +810,58 @@ fn serves_assets_immutable_with_strong_etags_and_304() -> Result<()> {
         get(&host, "/assets/nope.css")?.status == 404,
         "unknown asset"
     );
+    Ok(())
+}
+
+/// `png` grown to `size` bytes by a private ancillary chunk (`npAd`, which decoders skip) before
+/// its `IEND`: still a valid PNG.
+fn padded_png(png: &[u8], size: usize) -> Result<Vec<u8>> {
+    ensure!(png.ends_with(b"IEND\xaeB`\x82"), "not a PNG ending in IEND");
+    let (body, iend) = png.split_at(png.len() - 12);
+    let pad = size
+        .checked_sub(png.len() + 12)
+        .context("the PNG is already larger")?;
+    let mut chunk = b"npAd".to_vec();
+    chunk.resize(4 + pad, 0x5a);
+    let mut out = body.to_vec();
+    out.extend_from_slice(&u32::try_from(pad)?.to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out.extend_from_slice(iend);
+    Ok(out)
+}
+
+/// CRC-32 (ISO 3309, as PNG chunks use), bit by bit: test data only.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The site's largest image, 5 MiB: on etcd it is more than one request may carry (1.5 MiB),
+/// so it is stored in chunks (docs/stores.md).
+fn uploads_a_five_mib_image_and_serves_it_back_whole(store: &TestStore) -> Result<()> {
+    let host = site(store)?;
+    let png = padded_png(&some_png(&host)?, 5 * 1024 * 1024)?;
+    let id = upload(&host, &png, "Five mebibytes of peer review", "big")?;
+    let image = get(&host, &format!("/memes/{id}/image"))?;
+    ensure!(image.status == 200, "image: {}", image.status);
+    ensure!(
+        image.body == png,
+        "the image came back changed ({} vs {} bytes)",
+        image.body.len(),
+        png.len()
+    );
+    let listing = ok_json(get(&host, "/api/memes?sort=new&limit=1")?, "newest")?;
+    ensure!(ids(&listing) == [id], "{listing}");
     Ok(())
 }

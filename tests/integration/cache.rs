@@ -1,7 +1,7 @@
 //! The compile cache: a second start loads components from it; a damaged entry is noticed,
 //! recompiled, and serving goes on.
 
-use crate::harness::{Host, Manifest, guests};
+use crate::harness::{Host, Manifest, Written, guests};
 use anyhow::{Context, Result, ensure};
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 const COMPILED: [&str; 2] = ["component `hello`: compiled in", "cached"];
 const LOADED: [&str; 1] = ["component `hello`: loaded from cache"];
 
-fn hello_manifest(dir: &Path) -> Result<PathBuf> {
+fn hello_manifest() -> Result<Written> {
     Manifest::new()
         .component("hello", &guests().hello)
         .route("GET /hello/{name}", "hello")
-        .write(dir)
+        .write_temp()
 }
 
 /// Starts a host on `cache_dir`, checks it greets, waits for a stderr line with all of
@@ -76,16 +76,16 @@ fn truncate(path: &Path) -> Result<()> {
 
 #[test]
 fn second_start_loads_components_from_the_cache() -> Result<()> {
-    let dir = tempfile::tempdir()?;
     let cache = tempfile::tempdir()?;
-    let manifest = hello_manifest(dir.path())?;
+    let written = hello_manifest()?;
+    let manifest = &written.path;
 
-    serve_once(&manifest, cache.path(), &COMPILED)?;
+    serve_once(manifest, cache.path(), &COMPILED)?;
     ensure!(
         !cache_entries(cache.path())?.is_empty(),
         "no .cwasm file in the cache folder"
     );
-    let second = serve_once(&manifest, cache.path(), &LOADED)?;
+    let second = serve_once(manifest, cache.path(), &LOADED)?;
     ensure!(
         !second.contains(COMPILED[0]),
         "second start compiled `hello` again:\n{second}"
@@ -95,10 +95,10 @@ fn second_start_loads_components_from_the_cache() -> Result<()> {
 
 #[test]
 fn damaged_cache_entry_is_recompiled() -> Result<()> {
-    let dir = tempfile::tempdir()?;
     let cache = tempfile::tempdir()?;
-    let manifest = hello_manifest(dir.path())?;
-    serve_once(&manifest, cache.path(), &COMPILED)?;
+    let written = hello_manifest()?;
+    let manifest = &written.path;
+    serve_once(manifest, cache.path(), &COMPILED)?;
 
     let damages: [(&str, Damage); 2] = [("flipped bytes", flip_bytes), ("truncated", truncate)];
     for (damage, apply) in damages {
@@ -107,11 +107,11 @@ fn damaged_cache_entry_is_recompiled() -> Result<()> {
         for entry in &entries {
             apply(entry).with_context(|| format!("cannot damage {}", entry.display()))?;
         }
-        serve_once(&manifest, cache.path(), &["damaged", "recompiling"])
+        serve_once(manifest, cache.path(), &["damaged", "recompiling"])
             .with_context(|| format!("serving with a cache entry damaged by {damage}"))?;
     }
 
     // The recompiled entry is good again.
-    serve_once(&manifest, cache.path(), &LOADED)?;
+    serve_once(manifest, cache.path(), &LOADED)?;
     Ok(())
 }

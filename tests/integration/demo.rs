@@ -1,12 +1,13 @@
 //! `manifests/demo.toml`, the manifest the README shows, keeps working.
 
-use crate::harness::{Host, guests, repo_root, run_cli};
+use crate::harness::{Host, c_guest, guests, repo_root, run_cli};
 use anyhow::{Result, ensure};
 use std::path::PathBuf;
 
 /// The demo manifest, after building the guests it points at.
 fn demo_manifest() -> PathBuf {
     guests();
+    c_guest();
     repo_root().join("manifests/demo.toml")
 }
 
@@ -19,7 +20,7 @@ fn demo_manifest_passes_check() -> Result<()> {
 }
 
 #[test]
-fn demo_manifest_serves_index_greeting_and_echo() -> Result<()> {
+fn demo_manifest_serves_index_greetings_in_rust_and_c_and_echo() -> Result<()> {
     let host = Host::up(&demo_manifest(), &[])?;
 
     let index = host.get("/")?;
@@ -43,6 +44,21 @@ fn demo_manifest_serves_index_greeting_and_echo() -> Result<()> {
         hello.status == 200 && hello.text() == "Hello, nebula!\n",
         "{}",
         hello.text()
+    );
+
+    // The C handler (components/hello-c), made a component by `nebula-host componentize`.
+    let c = host.get("/c/hello/nebula")?;
+    ensure!(
+        c.status == 200 && c.text() == "Hello, nebula!\n",
+        "GET /c/hello/nebula: {} {:?}\n{}",
+        c.status,
+        c.text(),
+        host.log()
+    );
+    ensure!(
+        index.text().contains("/c/hello/"),
+        "index: {}",
+        index.text()
     );
 
     let echo = host.request("PATCH", "/echo/x/y?z=1", &[], b"hi")?;

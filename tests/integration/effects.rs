@@ -1,16 +1,33 @@
-//! The effects layer over HTTP, on a real redb file: declared and dynamic reads reach the
-//! handler, writes land atomically and durably (across a clean restart and a `kill -9`), writes
-//! outside the grants or the schema write nothing, and a pipeline writes all its steps or none.
+//! The effects layer over HTTP, on every store (a real redb file, a real etcd): declared and
+//! dynamic reads reach the handler, the reads of one request see one snapshot, writes land
+//! atomically and durably (across a clean restart and a `kill -9`), writes outside the grants or
+//! the schema write nothing, and a pipeline writes all its steps or none.
 //!
 //! The guest is `components/effects-probe`, which acts by route; [`ROUTES`] is its manifest.
+//! Every test runs once per store ([`per_store!`]): `effects::on_redb::…`, `effects::on_etcd::…`.
 
-use crate::harness::{Host, Manifest, guests, request};
+use crate::harness::{Host, Manifest, Store, TestStore, guests, per_store, request};
 use anyhow::{Context, Result, bail, ensure};
 use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+per_store!(
+    declared_reads_of_every_kind_reach_the_handler,
+    dynamic_reads_follow_pointers_for_at_most_four_rounds,
+    a_dynamic_read_outside_may_read_is_an_error_without_the_value,
+    every_read_round_of_a_request_sees_one_snapshot,
+    writes_land_and_survive_a_restart_on_the_same_data_folder,
+    a_write_outside_the_grants_or_the_schema_writes_nothing,
+    a_response_with_an_invalid_status_writes_nothing,
+    both_steps_of_a_pipeline_write,
+    a_trap_in_the_second_pipeline_step_writes_nothing,
+    two_hundred_concurrent_increments_count_exactly_two_hundred,
+    list_pagination_with_a_cursor_walks_every_key_once,
+    every_write_acknowledged_before_a_kill_9_is_there_after_a_restart,
+);
 
 /// Collections and routes for the `probe` component (effects-probe) and the `trap` guest; the
 /// probe's `//!` says what each route does.
@@ -86,6 +103,12 @@ component = "probe"
 reads = [{ name = "hop0", op = "get", collection = "kv", key = "{key}" }]
 
 [[routes]]
+route = "GET /twice/{key}"
+component = "probe"
+reads = [{ name = "first", op = "get", collection = "kv", key = "{key}" }]
+memo = false
+
+[[routes]]
 route = "GET /peek/{collection}/{key}"
 component = "probe"
 may_read = ["kv"]
@@ -119,15 +142,16 @@ may_write = ["kv"]
 /// Writes the probe's manifest into `dir`.
 fn manifest(dir: &Path) -> Result<PathBuf> {
     Manifest::new()
-        .component("probe", &guests().effects_probe)
+        // Room for `/twice`'s busy pause on a loaded machine.
+        .component_with_limits("probe", &guests().effects_probe, "timeout = \"30s\"")
         .component("trap", &guests().trap)
         .raw(ROUTES)
         .write(dir)
 }
 
-/// A host serving [`ROUTES`] on a fresh data folder (a temp folder the harness owns).
-fn probe_host(dir: &Path) -> Result<Host> {
-    Host::up(&manifest(dir)?, &[])
+/// A host serving [`ROUTES`] on `store` (for redb, a fresh data folder the harness owns).
+fn probe_host(dir: &Path, store: &TestStore) -> Result<Host> {
+    store.host(&manifest(dir)?, &[])
 }
 
 /// Sends `method path` with `body` and checks the status; returns the body text. The error
@@ -237,10 +261,9 @@ fn unix_millis() -> Result<i64> {
     Ok(i64::try_from(since.as_millis())?)
 }
 
-#[test]
-fn declared_reads_of_every_kind_reach_the_handler() -> Result<()> {
+fn declared_reads_of_every_kind_reach_the_handler(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     put(&host, "alpha", "one")?;
     put(&host, "beta", "two")?;
     for _ in 0..3 {
@@ -288,10 +311,9 @@ fn declared_reads_of_every_kind_reach_the_handler() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn dynamic_reads_follow_pointers_for_at_most_four_rounds() -> Result<()> {
+fn dynamic_reads_follow_pointers_for_at_most_four_rounds(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     // a0 -> a1 -> a2 -> a3 -> a4 -> a5 = "end": looking up a_i takes 5 - i dynamic reads.
     for i in 0..5 {
         put(&host, &format!("a{i}"), &format!("@a{}", i + 1))?;
@@ -311,10 +333,9 @@ fn dynamic_reads_follow_pointers_for_at_most_four_rounds() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_dynamic_read_outside_may_read_is_an_error_without_the_value() -> Result<()> {
+fn a_dynamic_read_outside_may_read_is_an_error_without_the_value(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     put(&host, "alpha", "one")?;
     send(&host, "PUT", "/secret/plans", "classified", 200)?;
     // The secret is stored: its own route reads it.
@@ -338,14 +359,58 @@ fn a_dynamic_read_outside_may_read_is_an_error_without_the_value() -> Result<()>
     Ok(())
 }
 
-#[test]
-fn writes_land_and_survive_a_restart_on_the_same_data_folder() -> Result<()> {
+/// The probe's `GET /twice/{key}` reads `kv/{key}` (declared), counts for a while, then reads it
+/// again (a `need` round); the test overwrites the key meanwhile. The second round must see what
+/// the first saw: README "Reads of one request see one snapshot".
+fn every_read_round_of_a_request_sees_one_snapshot(store: &TestStore) -> Result<()> {
+    /// Attempts: the write must land after the first round and before the second, which a busy
+    /// machine may make miss; each miss counts longer.
+    const ATTEMPTS: u32 = 5;
+    let dir = tempfile::tempdir()?;
+    let host = probe_host(dir.path(), store)?;
+    let mut spin: u64 = 300_000_000;
+    for attempt in 0..ATTEMPTS {
+        let before = format!("before-{attempt}");
+        let after = format!("after-{attempt}");
+        put(&host, "snap", &before)?;
+        let addr = host.addr;
+        let path = format!("/twice/snap?spin={spin}");
+        let reader = std::thread::spawn(move || {
+            let answer = request(addr, "GET", &path, &[], b"");
+            (answer, Instant::now())
+        });
+        std::thread::sleep(Duration::from_millis(150));
+        put(&host, "snap", &after)?;
+        let written = Instant::now();
+        let (answer, answered) = reader.join().expect("reader thread panicked");
+        let body = answer?.text();
+        let first = read_line(&body, "first")?;
+        let again = read_line(&body, "again")?;
+        if first == format!("value {after}") || answered < written {
+            // The write landed before the first round, or the request ended before the write:
+            // no write between the rounds. Count longer and try again.
+            spin *= 2;
+            continue;
+        }
+        ensure!(first == format!("value {before}"), "{body}");
+        ensure!(
+            again == first,
+            "the second round saw a write made after the first: {body}"
+        );
+        // The write did land: a new request sees it.
+        ensure!(value(&host, "snap")?.as_deref() == Some(after.as_str()));
+        return Ok(());
+    }
+    bail!("no attempt of {ATTEMPTS} put the write between the two read rounds")
+}
+
+fn writes_land_and_survive_a_restart_on_the_same_data_folder(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let data = tempfile::tempdir()?;
     let manifest = manifest(dir.path())?;
     let data_arg = data.path().to_str().context("temp path is not UTF-8")?;
 
-    let mut first = Host::up(&manifest, &["--data", data_arg])?;
+    let mut first = store.host(&manifest, &["--data", data_arg])?;
     for (key, body) in [
         ("k1", "one"),
         ("k2", "two"),
@@ -362,11 +427,11 @@ fn writes_land_and_survive_a_restart_on_the_same_data_folder() -> Result<()> {
     let status = first.stop_gracefully()?;
     ensure!(status.success(), "exit {status}:\n{}", first.log());
     ensure!(
-        data.path().join("nebula.redb").is_file(),
-        "no nebula.redb in the data folder"
+        data.path().join("nebula.redb").is_file() == (store.kind() == Store::Redb),
+        "nebula.redb in the data folder only on redb"
     );
 
-    let mut second = Host::up(&manifest, &["--data", data_arg])?;
+    let mut second = store.host(&manifest, &["--data", data_arg])?;
     ensure!(value(&second, "k1")?.as_deref() == Some("one"));
     ensure!(value(&second, "k2")?.as_deref() == Some("two, again"));
     ensure!(value(&second, "k3")?.is_none(), "k3 was deleted");
@@ -382,10 +447,9 @@ fn writes_land_and_survive_a_restart_on_the_same_data_folder() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_write_outside_the_grants_or_the_schema_writes_nothing() -> Result<()> {
+fn a_write_outside_the_grants_or_the_schema_writes_nothing(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     // Each `POST /bad/{what}/{key}` returns a granted put of `kv/{key}` plus one bad write; the
     // needle is the reason the host logs.
     let cases = [
@@ -435,7 +499,9 @@ fn the_manifest_and_the_sdk_read_a_query_alike() -> Result<()> {
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    // Query decoding is the host's, whatever the store: redb suffices.
+    let store = TestStore::start(Store::Redb)?;
+    let host = probe_host(dir.path(), &store)?;
     let case = std::cell::Cell::new(0);
     // Each case's `x` starts with its own plain prefix, so no case finds another's entry.
     let check = |rest: &str| -> Result<()> {
@@ -485,10 +551,9 @@ fn the_manifest_and_the_sdk_read_a_query_alike() -> Result<()> {
 /// docs/manifest.md: "Any failed check, trap or timeout writes nothing and answers 500." A
 /// status outside 100..=599 is such a check: the client gets a 500, so it must be able to retry
 /// without the writes being applied twice.
-#[test]
-fn a_response_with_an_invalid_status_writes_nothing() -> Result<()> {
+fn a_response_with_an_invalid_status_writes_nothing(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     send(&host, "POST", "/bad/status/key", "", 500)?;
     host.wait_for_log_line(&["/bad/{what}/{key}", "invalid status 1000"])?;
     let landed = value(&host, "key")?;
@@ -500,10 +565,9 @@ fn a_response_with_an_invalid_status_writes_nothing() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn both_steps_of_a_pipeline_write() -> Result<()> {
+fn both_steps_of_a_pipeline_write(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     let body = send(&host, "POST", "/pipe/p", "hello", 200)?;
     ensure!(body == "step 1 saw hello\n", "step 2 got {body:?}");
     ensure!(
@@ -517,10 +581,9 @@ fn both_steps_of_a_pipeline_write() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_trap_in_the_second_pipeline_step_writes_nothing() -> Result<()> {
+fn a_trap_in_the_second_pipeline_step_writes_nothing(store: &TestStore) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     send(&host, "POST", "/pipe-trap/t", "hello", 500)?;
     host.wait_for_log_line(&["/pipe-trap/{key}", "component `trap`"])?;
     ensure!(value(&host, "t-1")?.is_none(), "step 1's put landed");
@@ -531,12 +594,11 @@ fn a_trap_in_the_second_pipeline_step_writes_nothing() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn two_hundred_concurrent_increments_count_exactly_two_hundred() -> Result<()> {
+fn two_hundred_concurrent_increments_count_exactly_two_hundred(store: &TestStore) -> Result<()> {
     const THREADS: usize = 10;
     const PER_THREAD: usize = 20;
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     let answers = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..THREADS)
             .map(|_| {
@@ -564,11 +626,10 @@ fn two_hundred_concurrent_increments_count_exactly_two_hundred() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn list_pagination_with_a_cursor_walks_every_key_once() -> Result<()> {
+fn list_pagination_with_a_cursor_walks_every_key_once(store: &TestStore) -> Result<()> {
     const KEYS: usize = 57;
     let dir = tempfile::tempdir()?;
-    let host = probe_host(dir.path())?;
+    let host = probe_host(dir.path(), store)?;
     // Bodies in another order than keys (37 and 57 are coprime: every body once).
     let body_of = |i: usize| format!("body-{:03}", (i * 37) % KEYS);
     for i in 0..KEYS {
@@ -644,8 +705,9 @@ fn stream_puts(
     StreamEnd::Exhausted(max)
 }
 
-#[test]
-fn every_write_acknowledged_before_a_kill_9_is_there_after_a_restart() -> Result<()> {
+fn every_write_acknowledged_before_a_kill_9_is_there_after_a_restart(
+    store: &TestStore,
+) -> Result<()> {
     /// Acknowledged writes to wait for before the kill.
     const KILL_AFTER: usize = 100;
     let dir = tempfile::tempdir()?;
@@ -654,7 +716,7 @@ fn every_write_acknowledged_before_a_kill_9_is_there_after_a_restart() -> Result
     let manifest = manifest(dir.path())?;
     let data_arg = data.path().to_str().context("temp path is not UTF-8")?;
 
-    let mut first = Host::up_with_cache(&manifest, &["--data", data_arg], cache.path())?;
+    let mut first = store.host_with_cache(&manifest, &["--data", data_arg], cache.path())?;
     let addr = first.addr;
     let (acks, acked) = mpsc::channel();
     let client =
@@ -689,7 +751,7 @@ fn every_write_acknowledged_before_a_kill_9_is_there_after_a_restart() -> Result
     };
 
     // The same data folder: the database opens (after redb's recovery, if needed).
-    let mut second = Host::up_with_cache(&manifest, &["--data", data_arg], cache.path())?;
+    let mut second = store.host_with_cache(&manifest, &["--data", data_arg], cache.path())?;
     for i in 0..acknowledged {
         let key = format!("crash-{i:05}");
         let found = value(&second, &key)?;

@@ -5,12 +5,10 @@ use anyhow::{Result, ensure};
 
 #[test]
 fn sigterm_stops_the_server_with_exit_code_0() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let mut host = Manifest::new()
         .component("hello", &guests().hello)
         .route("GET /hello/{name}", "hello")
-        .write(dir.path())?;
-    let mut host = Host::up(&manifest, &[])?;
+        .up(&[])?;
     ensure!(host.get("/hello/bye")?.status == 200);
 
     let status = host.stop_gracefully()?;
@@ -24,12 +22,10 @@ fn sigterm_stops_the_server_with_exit_code_0() -> Result<()> {
 
 #[test]
 fn ready_line_names_the_bound_port() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let host = Manifest::new()
         .component("hello", &guests().hello)
         .route("GET /hello/{name}", "hello")
-        .write(dir.path())?;
-    let host = Host::up(&manifest, &[])?;
+        .up(&[])?;
     ensure!(
         host.addr.ip().is_loopback() && host.addr.port() != 0,
         "{}",

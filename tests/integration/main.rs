@@ -6,8 +6,10 @@
 mod harness;
 
 mod academemes;
+mod authoring;
 mod browser;
 mod cache;
+mod cluster;
 mod demo;
 mod effects;
 mod failures;

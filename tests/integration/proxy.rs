@@ -16,22 +16,18 @@ mod wire;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use tempfile::TempDir;
 
 use crate::harness::{Host, Manifest, guests, run_cli};
 use upstream::{Upstream, pattern};
 use wire::Conn;
 
-/// Starts `nebula-host up` on `manifest`; the folder must outlive the host.
-fn up(manifest: Manifest) -> Result<(TempDir, Host)> {
-    let dir = tempfile::tempdir()?;
-    let path = manifest.write(dir.path())?;
-    let host = Host::up(&path, &[])?;
-    Ok((dir, host))
+/// Starts `nebula-host up` on `manifest`, written into a temp folder that lives with the host.
+fn up(manifest: Manifest) -> Result<Host> {
+    manifest.up(&[])
 }
 
 /// The echo guest at every path, with `extra` TOML added to its component table.
-fn echo_host(extra: &str) -> Result<(TempDir, Host)> {
+fn echo_host(extra: &str) -> Result<Host> {
     up(Manifest::new()
         .component("echo-http", &guests().http_echo)
         .raw(extra)
@@ -39,7 +35,7 @@ fn echo_host(extra: &str) -> Result<(TempDir, Host)> {
 }
 
 /// The misbehaving guest at every path, with a short deadline.
-fn misbehaving_host() -> Result<(TempDir, Host)> {
+fn misbehaving_host() -> Result<Host> {
     up(Manifest::new()
         .component_with_limits("wild", &guests().http_misbehave, r#"timeout = "500ms""#)
         .route("* /{*path}", "wild"))
@@ -60,7 +56,7 @@ fn still_calm(host: &Host) -> Result<()> {
 #[test]
 fn hello_answers_the_same_under_serve_and_from_a_manifest_route() -> Result<()> {
     let served = Host::serve(&guests().http_hello)?;
-    let (_dir, routed) = up(Manifest::new()
+    let routed = up(Manifest::new()
         .component("hello-http", &guests().http_hello)
         .route("GET /hello/{name}", "hello-http"))?;
 
@@ -137,12 +133,10 @@ fn inspect_recognises_a_proxy_component_and_its_capabilities() -> Result<()> {
 
 #[test]
 fn a_proxy_component_that_imports_sockets_is_refused_at_load() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let failure = Manifest::new()
         .component("net", &guests().http_sockets)
         .route("GET /", "net")
-        .write(dir.path())?;
-    let failure = Host::up_expecting_failure(&manifest, &[])?;
+        .up_expecting_failure(&[])?;
     ensure!(failure.code == Some(1), "{failure}");
     for needle in [
         "component `net` is refused: it is a wasi:http/proxy component",
@@ -161,7 +155,6 @@ fn a_proxy_component_that_imports_sockets_is_refused_at_load() -> Result<()> {
 #[test]
 fn a_proxy_component_in_a_pipeline_or_with_storage_is_refused_with_the_route_location() -> Result<()>
 {
-    let dir = tempfile::tempdir()?;
     let manifest = Manifest::new()
         .raw("\n[collections.notes]\n")
         .component("hello", &guests().hello)
@@ -171,9 +164,8 @@ fn a_proxy_component_in_a_pipeline_or_with_storage_is_refused_with_the_route_loc
             "\n[[routes]]\nroute = \"GET /notes/{id}\"\ncomponent = \"echo-http\"\n\
              reads = [{ name = \"note\", op = \"get\", collection = \"notes\", key = \"{id}\" }]\n",
         )
-        .route("GET /fine", "echo-http")
-        .write(dir.path())?;
-    let failure = Host::up_expecting_failure(&manifest, &[])?;
+        .route("GET /fine", "echo-http");
+    let failure = manifest.up_expecting_failure(&[])?;
     for needle in [
         "route `GET /both` runs wasi:http component `echo-http` in a pipeline",
         "nebula.toml:12:9",
@@ -188,7 +180,7 @@ fn a_proxy_component_in_a_pipeline_or_with_storage_is_refused_with_the_route_loc
     ensure!(!failure.stderr.contains("GET /fine"), "{failure}");
 
     // `check` finds the same problems without starting.
-    let out = run_cli(&[&"check", &manifest])?;
+    let out = run_cli(&[&"check", &manifest.write_temp()?.path])?;
     ensure!(
         out.code == Some(1) && out.stderr.contains("in a pipeline"),
         "{out}"
@@ -198,7 +190,7 @@ fn a_proxy_component_in_a_pipeline_or_with_storage_is_refused_with_the_route_loc
 
 #[test]
 fn echo_streams_a_1_mib_body_in_16_kib_frames_back_byte_identical() -> Result<()> {
-    let (_dir, host) = echo_host("")?;
+    let host = echo_host("")?;
     let body = pattern(1 << 20);
     let (mut conn, mut writer) = Conn::open(host.addr)?;
     writer.head(
@@ -240,7 +232,7 @@ fn echo_streams_a_1_mib_body_in_16_kib_frames_back_byte_identical() -> Result<()
 
 #[test]
 fn echo_answers_before_the_request_body_has_ended() -> Result<()> {
-    let (_dir, host) = echo_host("")?;
+    let host = echo_host("")?;
     let (mut conn, mut writer) = Conn::open(host.addr)?;
     writer.head("PUT", "/echo", &[("transfer-encoding", "chunked")])?;
     writer.chunk(&pattern(16 << 10))?;
@@ -261,7 +253,7 @@ fn echo_answers_before_the_request_body_has_ended() -> Result<()> {
 
 #[test]
 fn echo_passes_request_trailers_through_as_response_trailers() -> Result<()> {
-    let (_dir, host) = echo_host("")?;
+    let host = echo_host("")?;
     let (mut conn, mut writer) = Conn::open(host.addr)?;
     writer.head(
         "POST",
@@ -289,7 +281,7 @@ fn echo_passes_request_trailers_through_as_response_trailers() -> Result<()> {
 
 #[test]
 fn a_request_body_over_max_body_is_refused_or_cut_off() -> Result<()> {
-    let (_dir, host) = up(Manifest::new()
+    let host = up(Manifest::new()
         .component_with_limits("echo-http", &guests().http_echo, r#"max_body = "64 KiB""#)
         .route("* /{*path}", "echo-http"))?;
     // Declared too large: refused before any instance runs.
@@ -383,7 +375,7 @@ fn still_calm_echo(host: &Host) -> Result<()> {
 
 /// A host serving the fetching guest with `allowed` as its grant, at `/granted/...`, and the
 /// same guest without any grant at `/ungranted/...`.
-fn fetch_host(allowed: &[String]) -> Result<(TempDir, Host)> {
+fn fetch_host(allowed: &[String]) -> Result<Host> {
     let hosts: Vec<String> = allowed.iter().map(|h| format!("{h:?}")).collect();
     up(Manifest::new()
         .component("fetch", &guests().http_fetch)
@@ -399,7 +391,7 @@ fn fetch_host(allowed: &[String]) -> Result<(TempDir, Host)> {
 #[test]
 fn hashes_several_bodies_fetched_from_an_allowed_upstream() -> Result<()> {
     let upstream = Upstream::start()?;
-    let (_dir, host) = fetch_host(&[upstream.origin()])?;
+    let host = fetch_host(&[upstream.origin()])?;
     let sizes = [100_000, 1 << 20, 0, 65_537];
     let urls: Vec<String> = sizes
         .iter()
@@ -425,7 +417,7 @@ fn hashes_several_bodies_fetched_from_an_allowed_upstream() -> Result<()> {
 #[test]
 fn forwards_a_request_and_copies_status_headers_and_body_back() -> Result<()> {
     let upstream = Upstream::start()?;
-    let (_dir, host) = fetch_host(&[upstream.origin()])?;
+    let host = fetch_host(&[upstream.origin()])?;
     let target = format!("{}/teapot", upstream.origin());
     let response = host.request(
         "POST",
@@ -450,7 +442,7 @@ fn forwards_a_request_and_copies_status_headers_and_body_back() -> Result<()> {
 fn outbound_requests_outside_the_grant_are_denied_before_connecting() -> Result<()> {
     let allowed = Upstream::start()?;
     let other = Upstream::start()?;
-    let (_dir, host) = fetch_host(&[allowed.origin()])?;
+    let host = fetch_host(&[allowed.origin()])?;
     let ok = format!("{}/bytes/10", allowed.origin());
     let other_port = format!("{}/bytes/10", other.origin());
     let other_scheme = format!("https://{}/bytes/10", allowed.addr);
@@ -483,7 +475,7 @@ fn outbound_requests_outside_the_grant_are_denied_before_connecting() -> Result<
 
 #[test]
 fn forbidden_headers_are_hidden_from_and_refused_to_the_guest() -> Result<()> {
-    let (_dir, host) = echo_host("")?;
+    let host = echo_host("")?;
     let response = host.request(
         "GET",
         "/headers?x=1",
@@ -543,7 +535,7 @@ fn forbidden_headers_are_hidden_from_and_refused_to_the_guest() -> Result<()> {
 
 #[test]
 fn a_guest_sees_only_its_declared_env_and_no_files() -> Result<()> {
-    let (_dir, host) = echo_host("env = { GREETING = \"hi\", EMPTY = \"\" }\n")?;
+    let host = echo_host("env = { GREETING = \"hi\", EMPTY = \"\" }\n")?;
     ensure!(host.get("/env")?.text() == "EMPTY=\nGREETING=hi\n");
     let fs = host.get("/fs")?.text();
     ensure!(fs.starts_with("no files: "), "{fs}");
@@ -555,7 +547,7 @@ fn a_guest_sees_only_its_declared_env_and_no_files() -> Result<()> {
 
 #[test]
 fn guest_stdout_and_stderr_become_prefixed_log_lines() -> Result<()> {
-    let (_dir, host) = echo_host("")?;
+    let host = echo_host("")?;
     ensure!(host.get("/log")?.text() == "logged\n");
     for line in [
         "[echo-http] to stdout",
@@ -571,7 +563,7 @@ fn guest_stdout_and_stderr_become_prefixed_log_lines() -> Result<()> {
 
 #[test]
 fn a_guest_that_never_sets_a_response_gets_500_and_a_log_line() -> Result<()> {
-    let (_dir, host) = misbehaving_host()?;
+    let host = misbehaving_host()?;
     let response = host.get("/never")?;
     ensure!(response.status == 500, "{response:?}");
     host.wait_for_log_line(&["component `wild` returned without setting a response"])?;
@@ -580,7 +572,7 @@ fn a_guest_that_never_sets_a_response_gets_500_and_a_log_line() -> Result<()> {
 
 #[test]
 fn a_trap_or_an_error_code_is_500_and_the_host_serves_on() -> Result<()> {
-    let (_dir, host) = misbehaving_host()?;
+    let host = misbehaving_host()?;
     ensure!(host.get("/trap")?.status == 500);
     host.wait_for_log_line(&["component `wild` trapped"])?;
     ensure!(host.get("/error")?.status == 500);
@@ -590,7 +582,7 @@ fn a_trap_or_an_error_code_is_500_and_the_host_serves_on() -> Result<()> {
 
 #[test]
 fn a_trap_after_the_response_began_cuts_the_body_off() -> Result<()> {
-    let (_dir, host) = misbehaving_host()?;
+    let host = misbehaving_host()?;
     let (mut conn, mut writer) = Conn::open(host.addr)?;
     writer.head("GET", "/partial", &[])?;
     // The client can tell: the connection closes without the final chunk (or before hyper
@@ -608,7 +600,7 @@ fn a_trap_after_the_response_began_cuts_the_body_off() -> Result<()> {
 
 #[test]
 fn past_the_deadline_is_504_whether_the_guest_spins_or_waits_on_the_host() -> Result<()> {
-    let (_dir, host) = misbehaving_host()?;
+    let host = misbehaving_host()?;
     for path in ["/spin", "/sleep"] {
         let started = Instant::now();
         let response = host.get(path)?;
@@ -622,7 +614,7 @@ fn past_the_deadline_is_504_whether_the_guest_spins_or_waits_on_the_host() -> Re
 
 #[test]
 fn a_client_that_hangs_up_early_harms_neither_guest_nor_host() -> Result<()> {
-    let (_dir, host) = echo_host("")?;
+    let host = echo_host("")?;
     // Mid-response: the guest's next write fails, and it stops.
     let (mut conn, mut writer) = Conn::open(host.addr)?;
     writer.head("GET", "/drip", &[])?;
@@ -675,7 +667,7 @@ fn send_headers(host: &Host, headers: &[(String, String)]) -> Result<(u16, usize
 #[test]
 fn request_heads_near_the_header_limit_pass_and_over_it_get_431() -> Result<()> {
     // The default limit, 64 KiB.
-    let (_dir, host) = echo_host("")?;
+    let host = echo_host("")?;
     ensure!(send_headers(&host, &many_headers(90, 700))? == (200, 90));
     ensure!(send_headers(&host, &many_headers(95, 700))?.0 == 431);
     // More header fields than hyper's 100 (as for `wasmtime serve`), however small.
@@ -684,7 +676,7 @@ fn request_heads_near_the_header_limit_pass_and_over_it_get_431() -> Result<()> 
     still_serves_headers(&host)?;
 
     // A smaller limit from `[limits]`, for pure and proxy routes alike.
-    let (_dir, host) = up(Manifest::new()
+    let host = up(Manifest::new()
         .raw("\n[limits]\nmax_header_bytes = \"8 KiB\"\n")
         .component("echo-http", &guests().http_echo)
         .component("hello", &guests().hello)

@@ -1,18 +1,16 @@
 //! Only pure components run: one that imports `wasi:sockets` is refused by every entry point,
 //! and the refusal names the component and the import.
 
-use crate::harness::{Host, Manifest, guests, run_cli};
+use crate::harness::{Manifest, guests, run_cli};
 use anyhow::{Result, ensure};
-use std::path::PathBuf;
 
 /// A manifest that serves the sockets guest as component `netcat`, beside a pure one.
-fn sockets_manifest(dir: &tempfile::TempDir) -> Result<PathBuf> {
+fn sockets_manifest() -> Manifest {
     Manifest::new()
         .component("hello", &guests().hello)
         .component("netcat", &guests().sockets)
         .route("GET /hello/{name}", "hello")
         .route("GET /net", "netcat")
-        .write(dir.path())
 }
 
 /// The refusal names the component and a `wasi:sockets` interface with its version.
@@ -22,9 +20,8 @@ fn names_the_sockets_import(message: &str) -> bool {
 
 #[test]
 fn check_refuses_a_component_that_imports_sockets() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = sockets_manifest(&dir)?;
-    let output = run_cli(&[&"check", &manifest])?;
+    let manifest = sockets_manifest().write_temp()?;
+    let output = run_cli(&[&"check", &manifest.path])?;
     ensure!(output.code != Some(0), "check accepted sockets: {output}");
     ensure!(
         names_the_sockets_import(&output.stderr),
@@ -35,9 +32,7 @@ fn check_refuses_a_component_that_imports_sockets() -> Result<()> {
 
 #[test]
 fn up_refuses_a_component_that_imports_sockets() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = sockets_manifest(&dir)?;
-    let failure = Host::up_expecting_failure(&manifest, &[])?;
+    let failure = sockets_manifest().up_expecting_failure(&[])?;
     ensure!(failure.code == Some(1), "{failure}");
     ensure!(
         names_the_sockets_import(&failure.stderr),

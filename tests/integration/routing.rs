@@ -1,16 +1,14 @@
 //! Requests reach the right handler with the right input, or get 404 / 405.
 
-use crate::harness::{Host, Manifest, guests};
+use crate::harness::{Manifest, guests};
 use anyhow::{Result, ensure};
 
 #[test]
 fn route_params_reach_the_handler() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let host = Manifest::new()
         .component("echo", &guests().echo)
         .route("GET /users/{id}/posts/{post}", "echo")
-        .write(dir.path())?;
-    let host = Host::up(&manifest, &[])?;
+        .up(&[])?;
 
     let response = host.get("/users/42/posts/hello%20world?x=1&y=two")?;
     let body = response.text();
@@ -32,12 +30,10 @@ fn route_params_reach_the_handler() -> Result<()> {
 
 #[test]
 fn tail_capture_headers_and_body_reach_the_handler() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let host = Manifest::new()
         .component("echo", &guests().echo)
         .route("* /echo/{*rest}", "echo")
-        .write(dir.path())?;
-    let host = Host::up(&manifest, &[])?;
+        .up(&[])?;
 
     let response = host.request(
         "POST",
@@ -63,12 +59,10 @@ fn tail_capture_headers_and_body_reach_the_handler() -> Result<()> {
 
 #[test]
 fn unknown_path_answers_404() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let host = Manifest::new()
         .component("hello", &guests().hello)
         .route("GET /hello/{name}", "hello")
-        .write(dir.path())?;
-    let host = Host::up(&manifest, &[])?;
+        .up(&[])?;
 
     for path in ["/nope", "/hello", "/hello/a/b"] {
         let response = host.get(path)?;
@@ -95,13 +89,11 @@ fn unknown_path_answers_404() -> Result<()> {
 
 #[test]
 fn wrong_method_answers_405_with_allow_header() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let host = Manifest::new()
         .component("echo", &guests().echo)
         .route("GET /items/{id}", "echo")
         .route("DELETE /items/{id}", "echo")
-        .write(dir.path())?;
-    let host = Host::up(&manifest, &[])?;
+        .up(&[])?;
 
     let response = host.request("PUT", "/items/7", &[], b"x")?;
     ensure!(

@@ -1,6 +1,6 @@
 //! Memoization, idling and scale-to-zero: functional checks (nothing here is timed).
 
-use crate::harness::{HOST_BIN, Host, Manifest, guests};
+use crate::harness::{HOST_BIN, Manifest, guests};
 use anyhow::{Context, Result, bail, ensure};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -9,19 +9,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn hello_manifest(dir: &Path, extra: &str) -> Result<std::path::PathBuf> {
+fn hello_manifest(extra: &str) -> Manifest {
     Manifest::new()
         .component("hello", &guests().hello)
         .raw(&format!(
             "[[routes]]\nroute = \"GET /hello/{{name}}\"\ncomponent = \"hello\"\n{extra}\n"
         ))
-        .write(dir)
 }
 
 #[test]
 fn memoized_route_replays_with_an_etag_and_answers_304() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let host = Host::up(&hello_manifest(dir.path(), "")?, &[])?;
+    let host = hello_manifest("").up(&[])?;
     let first = host.get("/hello/memo")?;
     ensure!(
         first.header("x-nebula-memo") == Some("miss"),
@@ -51,8 +49,7 @@ fn memoized_route_replays_with_an_etag_and_answers_304() -> Result<()> {
 
 #[test]
 fn route_with_memo_off_runs_every_time() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let host = Host::up(&hello_manifest(dir.path(), "memo = false")?, &[])?;
+    let host = hello_manifest("memo = false").up(&[])?;
     for _ in 0..2 {
         let reply = host.get("/hello/fresh")?;
         ensure!(
@@ -66,12 +63,10 @@ fn route_with_memo_off_runs_every_time() -> Result<()> {
 
 #[test]
 fn identical_concurrent_requests_run_once_and_failures_are_not_stored() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = Manifest::new()
+    let host = Manifest::new()
         .component_with_limits("spin", &guests().spin, "timeout = \"1500ms\"")
         .route("GET /spin", "spin")
-        .write(dir.path())?;
-    let host = Host::up(&manifest, &[])?;
+        .up(&[])?;
     let addr = host.addr;
     let replies: Vec<_> = (0..6)
         .map(|_| std::thread::spawn(move || crate::harness::http::get(addr, "/spin")))
@@ -108,8 +103,7 @@ fn identical_concurrent_requests_run_once_and_failures_are_not_stored() -> Resul
 
 #[test]
 fn idle_components_unload_and_load_again_on_the_next_request() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let host = Host::up(&hello_manifest(dir.path(), "")?, &["--idle-unload", "1"])?;
+    let host = hello_manifest("").up(&["--idle-unload", "1"])?;
     ensure!(host.get("/hello/before")?.status == 200);
     host.wait_for_log_line(&["hello", "unloaded after idling"])?;
     let after = host.get("/hello/after")?;
@@ -141,8 +135,7 @@ fn wakeups(pid: u32) -> Result<u64> {
 
 #[test]
 fn an_idle_host_does_no_periodic_work() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let host = Host::up(&hello_manifest(dir.path(), "")?, &["--idle-unload", "1"])?;
+    let host = hello_manifest("").up(&["--idle-unload", "1"])?;
     ensure!(host.get("/hello/once")?.status == 200);
     host.wait_for_log_line(&["unloaded after idling"])?;
     std::thread::sleep(Duration::from_millis(300));
@@ -160,8 +153,7 @@ fn an_idle_host_does_no_periodic_work() -> Result<()> {
 
 #[test]
 fn idle_exit_ends_the_process_with_code_0() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let mut host = Host::up(&hello_manifest(dir.path(), "")?, &["--idle-exit", "1"])?;
+    let mut host = hello_manifest("").up(&["--idle-exit", "1"])?;
     let status = host.wait_for_exit(Duration::from_secs(30))?;
     ensure!(status.success(), "exit status {status}");
     host.wait_for_log_line(&["idle", "exiting"])?;
@@ -230,14 +222,13 @@ fn read_reply(mut stream: TcpStream) -> Result<String> {
 
 #[test]
 fn socket_activated_host_exits_when_idle_and_the_next_connection_waits_for_it() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let manifest = hello_manifest(dir.path(), "")?;
+    let manifest = hello_manifest("").write_temp()?;
     let cache = tempfile::tempdir()?;
     // The "service manager" keeps the listening socket while the host comes and goes.
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
 
-    let mut first = activate(&listener, &manifest, cache.path())?;
+    let mut first = activate(&listener, &manifest.path, cache.path())?;
     wait_ready(&mut first)?;
     let reply = read_reply(send(addr, "/hello/one")?)?;
     ensure!(
@@ -249,7 +240,7 @@ fn socket_activated_host_exits_when_idle_and_the_next_connection_waits_for_it() 
     // No host runs now; the connection is accepted by the kernel into the socket's backlog...
     let pending = send(addr, "/hello/two")?;
     // ...and answered once the manager starts the host again: no refused request.
-    let mut second = activate(&listener, &manifest, cache.path())?;
+    let mut second = activate(&listener, &manifest.path, cache.path())?;
     let reply = read_reply(pending)?;
     ensure!(
         reply.starts_with("HTTP/1.1 200") && reply.ends_with("Hello, two!\n"),

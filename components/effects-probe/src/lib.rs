@@ -14,6 +14,7 @@
 //! | `GET /reads/{key}` | any | one line per read result, `NAME: VALUE` (see [`render`]) |
 //! | `GET /lookup/{key}` | `hop0` (get `kv/{key}`) | while the last value is `@OTHER`, asks for `kv/OTHER` (a dynamic read); then 200 `VALUE hops=N`, 404 `absent KEY` |
 //! | `GET /peek/{collection}/{key}` | — | asks for `{collection}/{key}` (a dynamic read), answers 200 with its rendering |
+//! | `GET /twice/{key}?spin=N` | `first` (get `kv/{key}`) | counts to N (time for the test to write), asks for `kv/{key}` again, then 200 `first: …` / `again: …` |
 //! | `POST /bad/{what}/{key}` | — | a granted put of `kv/{key}` plus one bad write: `grant` (a put to `secret`), `index` (an undeclared index key), `put-counter` (a put to `hits`), `add-plain` (an add to `kv`), `overflow` (two adds that overflow `hits/{key}`), or `status` (no bad write, but status 1000); the host must write nothing and answer 500 |
 //! | `PUT /by-query` | — | puts `kv/X` = `stored`, where X is the query parameter `x` as the SDK's `query_param` reads it; 200 |
 //! | `GET /by-query` | `value` (get `kv/{query.x}`: the host reads the query) | 200 with the value, 404 when absent |
@@ -44,6 +45,7 @@ impl Guest for Probe {
             ("GET", "/reads/{key}") => text(200, render_all(&input.reads)),
             ("GET", "/lookup/{key}") => lookup(&input),
             ("GET", "/peek/{collection}/{key}") => peek(&input),
+            ("GET", "/twice/{key}") => twice(&input),
             ("POST", "/bad/{what}/{key}") => bad(&input),
             ("POST", "/pipe/{key}" | "/pipe-trap/{key}") => pipe(&input),
             (method, route) => text(
@@ -57,14 +59,14 @@ impl Guest for Probe {
 /// `PUT /{collection}/{key}`: stores the body; in `kv` it also takes the body text as its sort
 /// key in the index `by-body`.
 fn put_body(input: &Input, collection: &str) -> Outcome {
-    let key = param(input, "key");
+    let key = key(input);
     let body = &input.request.body;
     let index_keys = if collection == "kv" {
         vec![("by-body".to_string(), lossy(body))]
     } else {
         Vec::new()
     };
-    let write = put(collection, key, body.clone(), index_keys);
+    let write = write::put_indexed(collection, key, body.clone(), index_keys);
     with_writes(200, format!("stored {key}"), vec![write])
 }
 
@@ -72,51 +74,47 @@ fn put_body(input: &Input, collection: &str) -> Outcome {
 /// key the host reads from the same query, finds it only if host and SDK decode alike.
 fn put_by_query(input: &Input) -> Outcome {
     let key = query_param(&input.request.query, "x").unwrap_or_default();
-    let write = put("kv", &key, b"stored".to_vec(), Vec::new());
+    let write = write::put("kv", &key, b"stored".to_vec());
     with_writes(200, format!("stored {key}"), vec![write])
 }
 
 fn get_value(input: &Input) -> Outcome {
-    match read(input, "value") {
+    match read(&input.reads, "value") {
         Some(Ok(ReadValue::Value(Some(bytes)))) => respond(200, TEXT, bytes.clone()),
-        Some(Ok(ReadValue::Value(None))) => text(404, format!("absent {}", param(input, "key"))),
+        Some(Ok(ReadValue::Value(None))) => text(404, format!("absent {}", key(input))),
         other => unexpected("value", other),
     }
 }
 
 fn delete(input: &Input) -> Outcome {
-    let key = param(input, "key");
-    let write = Write::Delete(Key {
-        collection: "kv".to_string(),
-        key: key.to_string(),
-    });
-    with_writes(200, format!("deleted {key}"), vec![write])
+    let key = key(input);
+    with_writes(
+        200,
+        format!("deleted {key}"),
+        vec![write::delete("kv", key)],
+    )
 }
 
 /// `POST /count/{key}`: adds 1 to `hits/{key}`. The answer is the count read before the call
 /// plus one; concurrent requests may answer the same number, but the host applies every `add`.
 fn increment(input: &Input) -> Outcome {
-    let Some(Ok(ReadValue::Number(n))) = read(input, "count") else {
-        return unexpected("count", read(input, "count"));
+    let Some(n) = number(&input.reads, "count") else {
+        return unexpected("count", read(&input.reads, "count"));
     };
-    let write = Write::Add(Add {
-        collection: "hits".to_string(),
-        key: param(input, "key").to_string(),
-        delta: 1,
-    });
+    let write = write::add("hits", key(input), 1);
     with_writes(200, format!("{}", n + 1), vec![write])
 }
 
 fn count(input: &Input) -> Outcome {
-    match read(input, "count") {
-        Some(Ok(ReadValue::Number(n))) => text(200, format!("{n}")),
-        other => unexpected("count", other),
+    match number(&input.reads, "count") {
+        Some(n) => text(200, format!("{n}")),
+        None => unexpected("count", read(&input.reads, "count")),
     }
 }
 
 /// `{"keys":["a","b"],"next":"6100..."}`, `next` null on the last page.
 fn list(input: &Input) -> Outcome {
-    match read(input, "page") {
+    match read(&input.reads, "page") {
         Some(Ok(ReadValue::Page(page))) => {
             let keys = page.entries.iter().map(|entry| string(&entry.key));
             let body = object([
@@ -125,8 +123,8 @@ fn list(input: &Input) -> Outcome {
             ]);
             respond(200, "application/json", body)
         }
-        Some(Ok(_)) | None => unexpected("page", read(input, "page")),
         Some(Err(e)) => text(400, format!("read `page` failed: {e}")),
+        other => unexpected("page", other),
     }
 }
 
@@ -139,13 +137,11 @@ fn lookup(input: &Input) -> Outcome {
     let hops = input.reads.len() - 1;
     match &last.value {
         Ok(ReadValue::Value(Some(bytes))) => match bytes.strip_prefix(b"@") {
-            Some(next) => Outcome::Need(vec![Read {
-                name: format!("hop{}", hops + 1),
-                op: ReadOp::Get(Key {
-                    collection: "kv".to_string(),
-                    key: lossy(next),
-                }),
-            }]),
+            Some(next) => need(vec![reads::get(
+                &format!("hop{}", hops + 1),
+                "kv",
+                &lossy(next),
+            )]),
             None => text(200, format!("{} hops={hops}", lossy(bytes))),
         },
         Ok(ReadValue::Value(None)) => text(404, format!("absent after hops={hops}")),
@@ -156,43 +152,62 @@ fn lookup(input: &Input) -> Outcome {
 /// Asks for `{collection}/{key}` in a second round, then answers with what came back, an error
 /// included (e.g. a collection the route may not read).
 fn peek(input: &Input) -> Outcome {
-    match read(input, "peek") {
-        None => Outcome::Need(vec![Read {
-            name: "peek".to_string(),
-            op: ReadOp::Get(Key {
-                collection: param(input, "collection").to_string(),
-                key: param(input, "key").to_string(),
-            }),
-        }]),
+    match read(&input.reads, "peek") {
+        None => {
+            let collection = param(&input.request, "collection").unwrap_or("");
+            need(vec![reads::get("peek", collection, key(input))])
+        }
         Some(value) => text(200, render(value)),
     }
+}
+
+/// Reads `kv/{key}` in two rounds with a busy pause between them, so a test can write the key
+/// meanwhile: both rounds must see the same value (one snapshot per request).
+fn twice(input: &Input) -> Outcome {
+    let (Some(first), again) = (read(input, "first"), read(input, "again")) else {
+        return unexpected("first", None);
+    };
+    if let Some(again) = again {
+        return text(
+            200,
+            format!("first: {}\nagain: {}\n", render(first), render(again)),
+        );
+    }
+    let spins: u64 = query_param(&input.request.query, "spin")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let mut turns: u64 = 0;
+    for _ in 0..spins {
+        turns = core::hint::black_box(turns.wrapping_add(1));
+    }
+    Outcome::Need(vec![Read {
+        name: "again".to_string(),
+        op: ReadOp::Get(Key {
+            collection: "kv".to_string(),
+            key: param(input, "key").to_string(),
+        }),
+    }])
 }
 
 /// A granted put of `kv/{key}` plus one write the host must refuse (or fail to apply), or a
 /// response it must refuse: the host answers 500 and writes nothing. The response this handler
 /// asks for is never meant to be sent.
 fn bad(input: &Input) -> Outcome {
-    let key = param(input, "key");
-    let mut writes = vec![put("kv", key, b"good".to_vec(), Vec::new())];
-    let add = |collection: &str, delta| {
-        Write::Add(Add {
-            collection: collection.to_string(),
-            key: key.to_string(),
-            delta,
-        })
-    };
-    match param(input, "what") {
+    let key = key(input);
+    let mut writes = vec![write::put("kv", key, b"good".to_vec())];
+    let add = |collection: &str, delta| write::add(collection, key, delta);
+    match param(&input.request, "what").unwrap_or("") {
         // `secret` is not in the route's `may_write`.
-        "grant" => writes.push(put("secret", key, b"leaked".to_vec(), Vec::new())),
+        "grant" => writes.push(write::put("secret", key, b"leaked".to_vec())),
         // `kv` declares only the index `by-body`.
-        "index" => writes.push(put(
+        "index" => writes.push(write::put_indexed(
             "kv",
             &format!("{key}-indexed"),
             b"bad".to_vec(),
             vec![("no-such-index".to_string(), "x".to_string())],
         )),
         // `hits` holds counters, which take `add` only.
-        "put-counter" => writes.push(put("hits", key, b"1".to_vec(), Vec::new())),
+        "put-counter" => writes.push(write::put("hits", key, b"1".to_vec())),
         // `kv` is not a counter.
         "add-plain" => writes.push(add("kv", 1)),
         // Every check passes; the store fails on the second add, inside the transaction.
@@ -209,16 +224,16 @@ fn bad(input: &Input) -> Outcome {
 
 /// A two-step pipeline; the step is told by whether data was carried to it.
 fn pipe(input: &Input) -> Outcome {
-    let key = param(input, "key");
+    let key = key(input);
     match &input.carried {
         None => {
             let mut data = b"step 1 saw ".to_vec();
             data.extend_from_slice(&input.request.body);
-            let write = put("kv", &format!("{key}-1"), b"one".to_vec(), Vec::new());
-            Outcome::Pass((data, vec![write]))
+            let write = write::put("kv", &format!("{key}-1"), b"one".to_vec());
+            pass(data, vec![write])
         }
         Some(data) => {
-            let write = put("kv", &format!("{key}-2"), b"two".to_vec(), Vec::new());
+            let write = write::put("kv", &format!("{key}-2"), b"two".to_vec());
             with_writes(200, lossy(data), vec![write])
         }
     }
@@ -256,46 +271,30 @@ fn unexpected(name: &str, value: Option<&Result<ReadValue, String>>) -> Outcome 
     text(500, format!("unexpected result of read `{name}`: {found}"))
 }
 
-fn read<'a>(input: &'a Input, name: &str) -> Option<&'a Result<ReadValue, String>> {
-    input
-        .reads
-        .iter()
-        .find(|r| r.name == name)
-        .map(|r| &r.value)
-}
-
-fn param<'a>(input: &'a Input, name: &str) -> &'a str {
-    input
-        .request
-        .params
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-fn put(collection: &str, key: &str, value: Vec<u8>, index_keys: Vec<(String, String)>) -> Write {
-    Write::Put(Put {
-        collection: collection.to_string(),
-        key: key.to_string(),
-        value,
-        index_keys,
-    })
+/// The `{key}` capture every route of this probe has ("" if a route lacks it).
+fn key(input: &Input) -> &str {
+    param(&input.request, "key").unwrap_or("")
 }
 
 fn text(status: u16, body: impl Into<String>) -> Outcome {
+    respond(status, TEXT, line(body))
+}
+
+/// `body`, ending in a newline.
+fn line(body: impl Into<String>) -> String {
     let mut body = body.into();
     if !body.ends_with('\n') {
         body.push('\n');
     }
-    respond(status, TEXT, body)
+    body
 }
 
 /// Responds with `body` (plain text) once `writes` are applied.
 fn with_writes(status: u16, body: impl Into<String>, writes: Vec<Write>) -> Outcome {
-    match text(status, body) {
-        Outcome::Respond((response, _)) => Outcome::Respond((response, writes)),
-        other => other,
-    }
+    Reply::new(status)
+        .body(TEXT, line(body))
+        .writes(writes)
+        .done()
 }
 
 fn lossy(bytes: &[u8]) -> String {

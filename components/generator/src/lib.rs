@@ -40,33 +40,11 @@ const MAX_TITLE_CHARS: usize = 120;
 
 struct Generator;
 
-fn header(name: &str, value: &str) -> Header {
-    Header {
-        name: name.to_string(),
-        value: value.to_string(),
-    }
-}
-
-fn respond(status: u16, headers: Vec<Header>, body: Vec<u8>) -> Outcome {
-    Outcome::Respond((
-        Response {
-            status,
-            headers,
-            body,
-        },
-        vec![],
-    ))
-}
-
 fn text(status: u16, msg: &str) -> Outcome {
-    respond(
-        status,
-        vec![
-            header("content-type", "text/plain; charset=utf-8"),
-            header("cache-control", "no-store"),
-        ],
-        format!("{msg}\n").into_bytes(),
-    )
+    Reply::new(status)
+        .body("text/plain; charset=utf-8", format!("{msg}\n"))
+        .header("cache-control", "no-store")
+        .done()
 }
 
 fn template_list() -> Outcome {
@@ -84,14 +62,10 @@ fn template_list() -> Outcome {
         ]));
     }
     out.push_str("]}");
-    respond(
-        200,
-        vec![
-            header("content-type", "application/json"),
-            header("cache-control", "public, max-age=300"),
-        ],
-        out.into_bytes(),
-    )
+    Reply::new(200)
+        .body("application/json", out)
+        .header("cache-control", "public, max-age=300")
+        .done()
 }
 
 /// Renders or explains why not (as a 400 message).
@@ -110,39 +84,29 @@ fn render(template: Option<&str>, top: &str, bottom: &str) -> Result<Vec<u8>, St
 fn preview(req: &Request) -> Outcome {
     let q = |name| query_param(&req.query, name);
     // The template may also come from the route, e.g. `GET /generate/{template}/preview`.
-    let from_route = || {
-        req.params
-            .iter()
-            .find(|(k, _)| k == "template")
-            .map(|(_, v)| v.clone())
-    };
+    let from_route = || param(req, "template").map(String::from);
     let template = q("template").or_else(from_route);
     let (top, bottom) = (
         q("top").unwrap_or_default(),
         q("bottom").unwrap_or_default(),
     );
     match render(template.as_deref(), &top, &bottom) {
-        Ok(png) => respond(
-            200,
-            vec![
-                header("content-type", "image/png"),
-                header("cache-control", "public, max-age=31536000, immutable"),
-            ],
-            png,
-        ),
+        Ok(png) => Reply::new(200)
+            .body("image/png", png)
+            .header("cache-control", "public, max-age=31536000, immutable")
+            .done(),
         Err(msg) => text(400, &msg),
     }
 }
 
 fn create(req: &Request) -> Outcome {
-    let form_type = req.headers.iter().any(|h| {
-        h.name == "content-type"
-            && h.value
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    let form_type = header(req, "content-type").is_some_and(|value| {
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
     });
     if !form_type {
         return text(415, "expected an application/x-www-form-urlencoded body");
@@ -174,7 +138,7 @@ fn create(req: &Request) -> Outcome {
                 bottom: &bottom,
                 png: &png,
             });
-            Outcome::Pass((carried, vec![]))
+            pass(carried, vec![])
         }
         Err(msg) => text(400, &msg),
     }
@@ -208,7 +172,13 @@ mod tests {
                 path: path.to_string(),
                 route: "/{*rest}".to_string(),
                 query: query.to_string(),
-                headers: headers.iter().map(|(n, v)| header(n, v)).collect(),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| Header {
+                        name: n.to_string(),
+                        value: v.to_string(),
+                    })
+                    .collect(),
                 body: body.to_vec(),
                 params: vec![],
             },

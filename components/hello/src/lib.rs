@@ -13,6 +13,7 @@ const INDEX: &str = r#"<!doctype html>
 <h1>Nebula demo</h1>
 <ul>
 <li><a href="/hello/nebula">GET /hello/{name}</a>: a greeting (this component)</li>
+<li><a href="/c/hello/nebula">GET /c/hello/{name}</a>: the same greeting, written in C (hello-c)</li>
 <li><a href="/echo/any/path?x=1">* /echo/{*rest}</a>: the whole request, as JSON (echo)</li>
 </ul>
 </body>
@@ -23,10 +24,9 @@ struct Hello;
 
 impl Guest for Hello {
     fn handle(input: Input) -> Outcome {
-        let request = input.request;
-        let name = request.params.iter().find(|(key, _)| key == "name");
-        match name {
-            Some((_, name)) => respond(
+        let request = &input.request;
+        match param(request, "name") {
+            Some(name) => respond(
                 200,
                 "text/plain; charset=utf-8",
                 format!("Hello, {name}!\n"),

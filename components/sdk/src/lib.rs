@@ -1,18 +1,93 @@
-//! Guest-side support for `nebula:pure` handlers written in Rust.
+//! Write `nebula:pure` handlers in `no_std` Rust: the WIT types and export macro, the helpers
+//! every handler needs, and what std would supply (allocator, panic handler, `cabi_realloc`).
+//!
+//! ```
+//! // src/lib.rs of a handler crate (`crate-type = ["cdylib"]`), which starts with #![no_std]
+//! use nebula_guest::*;
+//!
+//! struct Hello;
+//!
+//! impl Guest for Hello {
+//!     fn handle(input: Input) -> Outcome {
+//!         let name = param(&input.request, "name").unwrap_or("world");
+//!         Reply::new(200)
+//!             .header("cache-control", "no-cache")
+//!             .body("text/plain; charset=utf-8", format!("Hello, {name}!\n"))
+//!             .done()
+//!     }
+//! }
+//!
+//! export_handler!(Hello);
+//! # fn main() {
+//! #     let mut input = testing::input(testing::request("GET", "/hello/ada"));
+//! #     input.request.params.push(("name".into(), "ada".into()));
+//! #     let Outcome::Respond((response, _)) = Hello::handle(input) else { panic!() };
+//! #     assert_eq!(response.body, b"Hello, ada!\n");
+//! # }
+//! ```
+//!
+//! What is here, all re-exported at the root so that `use nebula_guest::*;` is enough:
+//!
+//! 1. the WIT types of `nebula:pure/types` ([`Input`], [`Outcome`], [`Request`], …), [`Guest`]
+//!    and [`export_handler!`];
+//! 2. [`request`]: [`param`], [`header`], [`query`], [`not_modified`], [`wants_html`];
+//! 3. [`reads`]: results by name ([`read`], [`value`], [`number`], [`page`]) and the reads of an
+//!    [`need`] (`reads::get`, `reads::list`, …);
+//! 4. [`reply`]: [`Reply`], [`respond`], [`pass`], [`need`]; [`write`]: `write::put`,
+//!    `write::delete`, `write::add`;
+//! 5. [`json`]: JSON output without serde; [`query_param`] and [`percent_decode`];
+//! 6. [`testing`]: inputs for native unit tests;
+//! 7. on wasm32: a bump allocator (each instance serves one request), and a panic handler that
+//!    leaves the message where the host finds it after the trap (see `panic.rs`).
 //!
 //! Handlers are `no_std` so that the component imports nothing: Rust's std on wasm32-wasip2
 //! pulls in `wasi:cli/environment`, `exit` and stderr for its panic machinery even when a
-//! handler does no I/O. This crate supplies what std would: an allocator (a bump allocator: each instance serves one request) and a
-//! panic handler.
+//! handler does no I/O. Going through the helpers rather than the WIT records means a future
+//! version of the world changes this crate, not the handlers.
+//!
+//! `core::fmt::Write` is re-exported anonymously, so `write!` into a `String` works with the
+//! glob import alone, and `Write` still names the WIT write. A module that imports
+//! `core::fmt::Write` by name as well still compiles (the explicit import wins); it then names
+//! the WIT type `nebula_guest::Write`.
+//!
+//! ```
+//! use nebula_guest::*;
+//!
+//! let mut body = String::new();
+//! write!(body, "{} votes", 3).unwrap();
+//! let vote: Write = write::add("votes", "abc", 1);
+//! # assert_eq!(body, "3 votes");
+//! # let _ = vote;
+//! ```
+//!
+//! ```
+//! use core::fmt::Write;
+//! use nebula_guest::*;
+//!
+//! let mut body = String::new();
+//! write!(body, "{} votes", 3).unwrap();
+//! let vote: nebula_guest::Write = write::add("votes", "abc", 1);
+//! # let _ = vote;
+//! ```
 #![no_std]
 
 extern crate alloc;
 
 pub mod json;
+mod panic;
 mod query;
+pub mod reads;
+pub mod reply;
+pub mod request;
+pub mod testing;
+pub mod write;
 
 pub use alloc::{borrow::ToOwned, format, string::String, string::ToString, vec, vec::Vec};
+pub use core::fmt::Write as _;
 pub use query::{decode as percent_decode, percent_encode, query_pairs, query_param};
+pub use reads::{number, page, read, value};
+pub use reply::{Reply, need, pass, respond};
+pub use request::{header, not_modified, param, query, wants_html};
 
 #[doc(hidden)]
 pub mod bindings {
@@ -28,33 +103,12 @@ pub use bindings::Guest;
 pub use bindings::export as export_handler;
 pub use bindings::nebula::pure::types::*;
 
-/// The outcome "answer `status` with this body and no writes", the common case.
-pub fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Outcome {
-    let headers = vec![Header {
-        name: "content-type".to_string(),
-        value: content_type.to_string(),
-    }];
-    let response = Response {
-        status,
-        headers,
-        body: body.into(),
-    };
-    Outcome::Respond((response, Vec::new()))
-}
-
 #[cfg(target_arch = "wasm32")]
 mod heap;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: heap::Bump = heap::Bump::new();
-
-/// A panic traps the instance; the host answers 500 and logs the trap.
-#[cfg(target_arch = "wasm32")]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    core::arch::wasm32::unreachable()
-}
 
 /// The canonical ABI's allocation hook. On wasm32-wasip2 wit-bindgen expects wasi-libc to
 /// provide it; a `no_std` handler links no libc, so it is defined here on Rust's allocator.

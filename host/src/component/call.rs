@@ -43,23 +43,47 @@ pub enum CallError {
 
 impl CallError {
     /// Names what stopped a call: the deadline, the memory cap (`denied`: the limiter refused
-    /// a growth), or any other trap.
-    pub(super) fn classify(e: wasmtime::Error, limits: CallLimits, denied: bool) -> CallError {
+    /// a growth), or any other trap. `panicked` is the guest's panic message when it left one
+    /// (see `panic`); it goes in front of the trap.
+    pub(super) fn classify(
+        e: wasmtime::Error,
+        limits: CallLimits,
+        denied: bool,
+        panicked: Option<String>,
+    ) -> CallError {
         if e.downcast_ref::<DeadlineExceeded>().is_some() {
-            CallError::Timeout(limits.timeout)
-        } else if e
-            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            return CallError::Timeout(limits.timeout);
+        }
+        if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
             .is_some()
         {
-            CallError::Busy(e.into())
-        } else if denied {
+            return CallError::Busy(e.into());
+        }
+        let trap = Box::new(Trapped::new(&e, panicked));
+        if denied {
             CallError::MemoryCap {
                 cap: limits.memory,
-                trap: e.into(),
+                trap,
             }
         } else {
-            CallError::Trap(e.into())
+            CallError::Trap(trap)
         }
+    }
+}
+
+/// A trap on one line: the guest's panic message if any, then wasmtime's error chain without
+/// the core dump it attaches (see `panic::render`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Trapped(String);
+
+impl Trapped {
+    fn new(e: &wasmtime::Error, panicked: Option<String>) -> Trapped {
+        let chain = super::panic::render(e);
+        Trapped(match panicked {
+            Some(message) => format!("{message} ({chain})"),
+            None => chain,
+        })
     }
 }
 
@@ -128,14 +152,14 @@ mod tests {
     #[test]
     fn a_deadline_trap_is_a_timeout_whatever_the_limiter_saw() {
         let e = wasmtime::Error::new(DeadlineExceeded).context("inside the guest");
-        let classified = CallError::classify(e, limits(), true);
+        let classified = CallError::classify(e, limits(), true, None);
         assert!(matches!(classified, CallError::Timeout(t) if t == limits().timeout));
     }
 
     #[test]
     fn a_trap_after_a_refused_growth_is_the_memory_cap_and_keeps_the_trap_as_source() {
         let e = wasmtime::Error::msg("unreachable executed");
-        let classified = CallError::classify(e, limits(), true);
+        let classified = CallError::classify(e, limits(), true, None);
         assert_eq!(
             classified.to_string(),
             "hit its memory cap of 1048576 bytes"
@@ -145,8 +169,20 @@ mod tests {
     }
 
     #[test]
+    fn a_panic_message_goes_in_front_of_the_trap() {
+        let e = wasmtime::Error::msg("unreachable executed");
+        let classified =
+            CallError::classify(e, limits(), false, Some("index out of bounds".into()));
+        let source = std::error::Error::source(&classified).expect("the trap is the source");
+        assert_eq!(
+            source.to_string(),
+            "index out of bounds (unreachable executed)"
+        );
+    }
+
+    #[test]
     fn any_other_failure_is_a_trap() {
-        let classified = CallError::classify(wasmtime::Error::msg("boom"), limits(), false);
+        let classified = CallError::classify(wasmtime::Error::msg("boom"), limits(), false, None);
         assert!(matches!(classified, CallError::Trap(_)));
     }
 }

@@ -13,6 +13,7 @@ mod cache;
 mod call;
 mod epoch;
 mod lane;
+mod panic;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
@@ -28,6 +29,9 @@ use bytes::Bytes;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
+/// The effects layer's tests build writes by hand.
+#[cfg(test)]
+pub use bindings::Put;
 pub use bindings::{
     Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Read, ReadOp, ReadResult,
     ReadValue, Request, Response, Write,
@@ -153,6 +157,9 @@ impl Runtime {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
+        // A trap's error then carries the store's memories, where a guest's panic handler left
+        // its message (see `panic`). Traps are rare; calls that do not trap pay nothing.
+        config.coredump_on_trap(true);
         let mut pool = PoolingAllocationConfig::default();
         let n = settings.max_instances;
         let max_memory = usize::try_from(settings.max_memory)
@@ -313,7 +320,15 @@ impl Runtime {
             };
             match result {
                 Ok(Ok(outcome)) => Ok((outcome, input)),
-                Ok(Err(e)) => Err(CallError::classify(e, limits, store.data().limiter.denied)),
+                Ok(Err(e)) => {
+                    let panicked = panic::message(&e, &store);
+                    Err(CallError::classify(
+                        e,
+                        limits,
+                        store.data().limiter.denied,
+                        panicked,
+                    ))
+                }
                 Err(waited) => Err(CallError::Trap(waited.into())),
             }
         };

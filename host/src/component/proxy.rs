@@ -286,5 +286,6 @@ fn proxy_store(
 
 /// A failed instantiation or call, as a [`ProxyError`].
 fn called(store: &Store<ProxyState>, limits: CallLimits, e: wasmtime::Error) -> ProxyError {
-    CallError::classify(e, limits, store.data().limiter.denied).into()
+    let panicked = super::panic::message(&e, store);
+    CallError::classify(e, limits, store.data().limiter.denied, panicked).into()
 }

@@ -1,27 +1,33 @@
 //! Effects: the reads performed before a pure call and the writes applied after it.
 //!
-//! The effects layer owns the database (through [`store::Store`]); pure handlers never touch it.
-//! It turns a route's declared reads into values, checks every read and write a handler asks for
-//! against the route's grants, and applies a request's writes atomically.
+//! The effects layer owns the database (through [`Storage`], the seam in [`store`]); pure
+//! handlers never touch it. It turns a route's declared reads into values, checks every read and
+//! write a handler asks for against the route's grants, and applies a request's writes
+//! atomically. It never decides an HTTP status: it says what failed ([`EffectsError`],
+//! [`StoreError::is_retryable`]) and the handler picks the reply.
 
 mod ops;
 mod store;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::component::{Key, ListQuery, Read, ReadOp, ReadResult, ReadValue, Write};
-use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl};
+use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl, StoreDecl, StoreUrl};
 pub use ops::{ListRequest, ReadRequest, WriteOp};
-pub use store::{CollectionSchema, Store, StoreError};
+pub use store::{
+    CollectionSchema, EtcdConfig, EtcdStore, RedbStore, Schema, Snapshot, Storage, StoreError,
+};
 
 /// The most entries one `list` read returns, whatever the handler asks for.
 pub const MAX_PAGE: u32 = 1000;
 
-/// Why a request's writes were not applied. Goes to the log; the client sees a 500.
+/// Why a request's writes were not applied. Goes to the log; the client sees a 500, or a 503
+/// when [`EffectsError::is_retryable`].
 #[derive(Debug, thiserror::Error)]
 pub enum EffectsError {
     #[error("write to collection `{0}` is not granted to this route (add it to `may_write`)")]
@@ -32,78 +38,125 @@ pub enum EffectsError {
     Store(#[from] StoreError),
 }
 
+impl EffectsError {
+    /// The store was unavailable or contended: nothing was written, and the same request may
+    /// succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, EffectsError::Store(e) if e.is_retryable())
+    }
+}
+
 /// The effects layer of one process.
 #[derive(Debug, Clone)]
 pub struct Effects {
-    store: Option<Arc<dyn Store>>,
+    store: Option<Arc<dyn Storage>>,
     collections: Arc<BTreeMap<String, Collection>>,
-    /// Per collection, bumped after every committed write to it: memo keys use these instead of
-    /// read results.
-    versions: Arc<BTreeMap<String, AtomicU64>>,
+    /// `[startup] when_empty`: the writes of internal routes (run only at start) apply only
+    /// while this collection is empty, so that of several hosts starting at once one seeds.
+    seed_guard: Option<String>,
+}
+
+/// What storage needs to know of the manifest's collections.
+pub fn schema(collections: &BTreeMap<String, Collection>) -> Schema {
+    collections
+        .iter()
+        .map(|(name, c)| {
+            let indexes = c
+                .indexes
+                .iter()
+                .filter(|i| !(c.counter && *i == "value"))
+                .cloned()
+                .collect();
+            (
+                name.clone(),
+                CollectionSchema {
+                    counter: c.counter,
+                    indexes,
+                },
+            )
+        })
+        .collect()
 }
 
 impl Effects {
-    /// Opens the embedded store at `dir/nebula.redb` with the manifest's collections.
+    /// Opens the store `decl` names: redb at `data_dir/nebula.redb`, or an etcd cluster (which
+    /// is first contacted by the first request).
     pub fn open(
-        dir: &Path,
+        decl: &StoreDecl,
+        data_dir: &Path,
         collections: &BTreeMap<String, Collection>,
     ) -> Result<Effects, StoreError> {
-        let schema = collections
-            .iter()
-            .map(|(name, c)| {
-                let indexes = c
-                    .indexes
-                    .iter()
-                    .filter(|i| !(c.counter && *i == "value"))
-                    .cloned()
-                    .collect();
-                (
-                    name.clone(),
-                    CollectionSchema {
-                        counter: c.counter,
-                        indexes,
-                    },
-                )
-            })
-            .collect();
-        let store = store::RedbStore::open(&dir.join("nebula.redb"), schema)?;
-        Ok(Effects {
-            store: Some(Arc::new(store)),
-            collections: Arc::new(collections.clone()),
-            versions: Arc::new(
-                collections
-                    .keys()
-                    .map(|c| (c.clone(), AtomicU64::new(0)))
-                    .collect(),
-            ),
-        })
+        let schema = schema(collections);
+        let store: Arc<dyn Storage> = match &decl.url {
+            StoreUrl::Redb => Arc::new(RedbStore::open(&data_dir.join("nebula.redb"), schema)?),
+            StoreUrl::Etcd {
+                endpoints,
+                namespace,
+            } => Arc::new(EtcdStore::new(
+                &EtcdConfig {
+                    endpoints: endpoints.clone(),
+                    namespace: namespace.clone(),
+                    timeout: decl.timeout,
+                },
+                schema,
+            )),
+        };
+        Ok(Effects::on(store, collections))
     }
 
-    /// The current versions of `collections`, in their order. A version changes after every
-    /// committed write to its collection.
-    pub fn versions<'a>(
-        &'a self,
-        collections: &'a BTreeSet<String>,
-    ) -> impl Iterator<Item = u64> + 'a {
-        collections.iter().map(|c| {
-            self.versions
-                .get(c)
-                .map_or(0, |v| v.load(Ordering::Acquire))
-        })
+    /// Effects over an opened store.
+    pub fn on(store: Arc<dyn Storage>, collections: &BTreeMap<String, Collection>) -> Effects {
+        Effects {
+            store: Some(store),
+            collections: Arc::new(collections.clone()),
+            seed_guard: None,
+        }
+    }
+
+    /// Makes the writes of internal routes conditional on `collection` being empty.
+    pub fn with_seed_guard(mut self, collection: Option<String>) -> Effects {
+        self.seed_guard = collection;
+        self
+    }
+
+    /// A reader for one request: every read through it sees one snapshot of the store. Costs no
+    /// I/O until something is read.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader {
+            effects: self,
+            snapshot: None,
+        }
     }
 
     /// Whether a collection has no entries (for `[startup]`).
-    pub fn is_empty(&self, collection: &str) -> Result<bool, StoreError> {
+    pub async fn is_empty(&self, collection: &str) -> Result<bool, StoreError> {
         let Some(store) = &self.store else {
             return Ok(true);
         };
-        let count = store.read(&[ReadRequest::Count {
-            collection: collection.to_owned(),
-        }]);
+        let count = store
+            .snapshot()
+            .read(&[ReadRequest::Count {
+                collection: collection.to_owned(),
+            }])
+            .await?;
         match count.into_iter().next() {
             Some(Ok(ReadValue::Number(n))) => Ok(n == 0),
-            Some(Err(e)) => Err(StoreError::new(e)),
-            _ => Err(StoreError::new("count gave no number")),
+            Some(Err(e)) => Err(StoreError::Failed {
+                what: format!("counting `{collection}`: {e}"),
+                source: None,
+            }),
+            _ => Err(StoreError::Failed {
+                what: format!("counting `{collection}` gave no number"),
+                source: None,
+            }),
+        }
+    }
+
+    /// Whether the store answers (`/readyz`); always true without one.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match &self.store {
+            Some(store) => store.ping().await,
+            None => Ok(()),
         }
     }
 
@@ -112,7 +165,7 @@ impl Effects {
         Effects {
             store: None,
             collections: Arc::default(),
-            versions: Arc::default(),
+            seed_guard: None,
         }
     }
 
@@ -131,43 +184,6 @@ impl Effects {
             .reads
             .iter()
             .map(|decl| bind(decl, &param, &query))
-            .collect()
-    }
-
-    /// Performs reads on one snapshot, each checked against the route's `may_read`.
-    pub fn read(&self, route: &RouteDecl, reads: &[Read]) -> Vec<ReadResult> {
-        let mut out: Vec<Option<Result<ReadValue, String>>> = vec![None; reads.len()];
-        let mut storage = Vec::new();
-        let mut slots = Vec::new();
-        for (i, read) in reads.iter().enumerate() {
-            match self.check_read(route, &read.op) {
-                Ok(Some(request)) => {
-                    storage.push(request);
-                    slots.push(i);
-                }
-                Ok(None) => out[i] = Some(Ok(ReadValue::Number(now_millis()))),
-                Err(e) => out[i] = Some(Err(e)),
-            }
-        }
-        if !storage.is_empty() {
-            let values = match &self.store {
-                Some(store) => store.read(&storage),
-                None => storage
-                    .iter()
-                    .map(|_| Err("this host has no storage".to_owned()))
-                    .collect(),
-            };
-            for (slot, value) in slots.into_iter().zip(values) {
-                out[slot] = Some(value);
-            }
-        }
-        reads
-            .iter()
-            .zip(out)
-            .map(|(r, v)| ReadResult {
-                name: r.name.clone(),
-                value: v.expect("every read answered"),
-            })
             .collect()
     }
 
@@ -240,28 +256,30 @@ impl Effects {
 
     /// Checks every write against the route's grants and the collections' kinds, then applies
     /// them all in one durable transaction. Nothing is written unless every check passes.
-    pub fn write(&self, route: &RouteDecl, writes: Vec<Write>) -> Result<(), EffectsError> {
+    pub async fn write(&self, route: &RouteDecl, writes: Vec<Write>) -> Result<(), EffectsError> {
         if writes.is_empty() {
             return Ok(());
         }
-        let ops = writes
+        let mut ops = writes
             .into_iter()
             .map(|w| self.check_write(route, w))
             .collect::<Result<Vec<_>, _>>()?;
+        if route.internal
+            && let Some(collection) = &self.seed_guard
+        {
+            // First: a store applies ops in order, and the check is of the state before them.
+            ops.insert(
+                0,
+                WriteOp::ExpectEmpty {
+                    collection: collection.clone(),
+                },
+            );
+        }
         let store = self
             .store
             .as_ref()
             .ok_or_else(|| EffectsError::BadWrite("this host has no storage".into()))?;
-        store.apply(&ops)?;
-        // After the commit, so a memo key never names a version whose data it has not seen.
-        for op in &ops {
-            let (WriteOp::Put { collection, .. }
-            | WriteOp::Delete { collection, .. }
-            | WriteOp::Add { collection, .. }) = op;
-            if let Some(v) = self.versions.get(collection) {
-                v.fetch_add(1, Ordering::AcqRel);
-            }
-        }
+        store.apply(ops).await?;
         Ok(())
     }
 
@@ -318,6 +336,80 @@ impl Effects {
                 }
             }
         })
+    }
+}
+
+/// One request's reads: a snapshot opened by the first read and kept for every later one, so
+/// the declared reads, each `need` round and the memo versions all see the same state.
+#[derive(Debug)]
+pub struct Reader<'e> {
+    effects: &'e Effects,
+    snapshot: Option<Box<dyn Snapshot>>,
+}
+
+impl Reader<'_> {
+    fn snapshot(&mut self) -> Option<&mut Box<dyn Snapshot>> {
+        let store = self.effects.store.as_ref()?;
+        Some(self.snapshot.get_or_insert_with(|| store.snapshot()))
+    }
+
+    /// The versions of `collections`, in their order: each changes whenever a write to its
+    /// collection commits. Memo keys use them instead of read results. Call it before the reads.
+    pub async fn versions(
+        &mut self,
+        collections: &BTreeSet<String>,
+    ) -> Result<Vec<u64>, StoreError> {
+        if collections.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(snapshot) = self.snapshot() else {
+            return Ok(vec![0; collections.len()]);
+        };
+        let names: Vec<&str> = collections.iter().map(String::as_str).collect();
+        snapshot.versions(&names).await
+    }
+
+    /// Performs reads on this request's snapshot, each checked against the route's `may_read`.
+    /// A read that is not granted, or that the store could not perform, is an error value the
+    /// handler sees; `Err` means the store failed the whole round (no handler call follows).
+    pub async fn read(
+        &mut self,
+        route: &RouteDecl,
+        reads: &[Read],
+    ) -> Result<Vec<ReadResult>, StoreError> {
+        let mut out: Vec<Option<Result<ReadValue, String>>> = vec![None; reads.len()];
+        let mut storage = Vec::new();
+        let mut slots = Vec::new();
+        for (i, read) in reads.iter().enumerate() {
+            match self.effects.check_read(route, &read.op) {
+                Ok(Some(request)) => {
+                    storage.push(request);
+                    slots.push(i);
+                }
+                Ok(None) => out[i] = Some(Ok(ReadValue::Number(now_millis()))),
+                Err(e) => out[i] = Some(Err(e)),
+            }
+        }
+        if !storage.is_empty() {
+            let values = match self.snapshot() {
+                Some(snapshot) => snapshot.read(&storage).await?,
+                None => storage
+                    .iter()
+                    .map(|_| Err("this host has no storage".to_owned()))
+                    .collect(),
+            };
+            for (slot, value) in slots.into_iter().zip(values) {
+                out[slot] = Some(value);
+            }
+        }
+        Ok(reads
+            .iter()
+            .zip(out)
+            .map(|(r, v)| ReadResult {
+                name: r.name.clone(),
+                value: v.expect("every read answered"),
+            })
+            .collect())
     }
 }
 
@@ -381,41 +473,4 @@ fn now_millis() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A route whose one read's key is the query parameter `x`.
-    fn route() -> RouteDecl {
-        let text = "version = 1\n[collections.c]\n[components.api]\npath = \"api.wasm\"\n\
-                    [[routes]]\nroute = \"GET /\"\ncomponent = \"api\"\n\
-                    reads = [{ name = \"r\", op = \"get\", collection = \"c\", key = \"{query.x}\" }]\n";
-        let manifest = crate::manifest::Manifest::parse(std::path::Path::new("t.toml"), text)
-            .expect("a valid manifest");
-        manifest.routes[0].clone()
-    }
-
-    /// A `{query.x}` placeholder reads the query as browsers do, and as the guest SDK does (the
-    /// integration test `effects::the_manifest_and_the_sdk_read_a_query_alike` checks the SDK
-    /// side over HTTP).
-    #[test]
-    fn a_query_placeholder_keeps_malformed_escapes_literally() {
-        let route = route();
-        for (query, expected) in [
-            ("x=100%", "100%"),
-            ("x=%zz%4", "%zz%4"),
-            ("x=a+b%21", "a b!"),
-            ("x=%ff", "\u{fffd}"),
-            ("y=1&x", ""),
-            ("&&x=2&x=3", "2"),
-        ] {
-            let reads = Effects::declared(&route, &[], query);
-            match &reads[0].op {
-                ReadOp::Get(Key { key, .. }) => assert_eq!(key, expected, "{query}"),
-                other => panic!("a get was declared, not {other:?}"),
-            }
-        }
-    }
 }

@@ -41,4 +41,31 @@ pub enum WriteOp {
         key: String,
         delta: i64,
     },
+    /// Not a write: a precondition. The request's writes apply only if the collection is empty
+    /// when they commit (the `[startup]` seed, which several hosts may race to run).
+    ExpectEmpty {
+        collection: String,
+    },
+}
+
+impl WriteOp {
+    /// The collection the write changes (or, for `ExpectEmpty`, checks).
+    pub fn collection(&self) -> &str {
+        match self {
+            WriteOp::Put { collection, .. }
+            | WriteOp::Delete { collection, .. }
+            | WriteOp::Add { collection, .. }
+            | WriteOp::ExpectEmpty { collection } => collection,
+        }
+    }
+
+    /// The key the write changes; `None` for a precondition.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            WriteOp::Put { key, .. } | WriteOp::Delete { key, .. } | WriteOp::Add { key, .. } => {
+                Some(key)
+            }
+            WriteOp::ExpectEmpty { .. } => None,
+        }
+    }
 }

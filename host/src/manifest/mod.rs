@@ -17,6 +17,7 @@ mod outbound;
 mod raw;
 mod reads;
 mod routes;
+mod store;
 mod template;
 mod validate;
 mod validator;
@@ -36,6 +37,7 @@ pub use limits::{
     POOL_INSTANCES, ServerLimits,
 };
 pub use outbound::OutboundHost;
+pub use store::{StoreDecl, StoreUrl};
 pub use template::Template;
 
 use crate::router::{MethodMatch, PathTemplate};
@@ -52,6 +54,8 @@ pub struct Manifest {
     pub(crate) listen: Option<SocketAddr>,
     /// `data.dir`, absolute; `<dir>/data` by default.
     pub(crate) data_dir: PathBuf,
+    /// `[store]`: where the collections live (redb in `data_dir` by default).
+    pub(crate) store: StoreDecl,
     /// `[limits]` merged over [`Limits::default`].
     pub(crate) limits: Limits,
     /// The server-wide part of `[limits]`: request heads and connections, for every route.

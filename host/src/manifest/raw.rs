@@ -21,6 +21,7 @@ pub(super) const TOP_LEVEL: &[&str] = &[
     "components",
     "routes",
     "startup",
+    "store",
 ];
 
 /// `[startup]`

@@ -138,6 +138,10 @@ fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
     let startup = sections
         .remove("startup")
         .and_then(|s| v.startup(s, &collection_names, &routes));
+    let store = match sections.remove("store") {
+        Some(value) => super::store::store(&mut v, value).unwrap_or_default(),
+        None => Default::default(),
+    };
 
     v.finish()?;
     Ok(Manifest {
@@ -145,6 +149,7 @@ fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         dir,
         listen,
         data_dir,
+        store,
         limits,
         server_limits,
         collections,
@@ -213,6 +218,7 @@ impl Validator<'_> {
             ("[server]", fields_of::<RawServer>()),
             ("[data]", fields_of::<RawData>()),
             ("[limits]", fields_of::<RawLimits>()),
+            ("[store]", fields_of::<super::store::RawStore>()),
         ];
         let is_section = match value {
             DeValue::Table(_) => true,

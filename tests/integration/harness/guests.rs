@@ -134,10 +134,39 @@ fn build() -> Guests {
     }
 }
 
+/// The demo's C handler (`components/hello-c`), built once per test binary by its build script
+/// with this host's `componentize`; needs clang, wasi-libc and wit-bindgen (scripts/setup.sh).
+pub fn c_guest() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = repo_root().join("components/hello-c");
+        let output = Command::new("sh")
+            .arg("build.sh")
+            .current_dir(&dir)
+            .env("NEBULA_HOST", super::HOST_BIN)
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run build.sh in {}: {err}", dir.display()));
+        assert!(
+            output.status.success(),
+            "building components/hello-c failed ({}); did scripts/setup.sh run?\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let wasm = repo_root().join("target/guests/c/hello_c.wasm");
+        assert!(
+            wasm.is_file(),
+            "components/hello-c made no {}",
+            wasm.display()
+        );
+        wasm
+    })
+}
+
 /// Removes what the outer `cargo test` put in our environment for its own build: the nested
 /// build must see only `components/.cargo/config.toml` (its target and target dir), not the outer
 /// target dir, flags, jobserver or package metadata.
-fn scrub_outer_cargo_env(cargo: &mut Command) {
+pub fn scrub_outer_cargo_env(cargo: &mut Command) {
     const REMOVE: &[&str] = &[
         "CARGO",
         "RUSTFLAGS",

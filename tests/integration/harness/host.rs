@@ -22,6 +22,9 @@ pub const HOST_BIN: &str = env!("CARGO_BIN_EXE_nebula-host");
 /// compile cache has them (`scripts/test.sh` warms it): a cold Academemes with its Python and
 /// JavaScript handlers takes a minute or more on a busy 2-core machine.
 const READY_TIMEOUT: Duration = Duration::from_secs(240);
+/// The same for `up --build`, which first runs the build commands: `npm ci` and ComponentizeJS,
+/// or componentize-py, take minutes on a busy machine.
+const BUILD_READY_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long [`Host::wait_for_log_line`] waits for a line to appear.
 const LOG_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a host may take to exit after SIGTERM.
@@ -90,6 +93,29 @@ impl Host {
         Self::start(&args, shared_cache())
     }
 
+    /// `nebula-host up MANIFEST --build EXTRA_ARGS`: runs the components' build commands first,
+    /// in an environment without the outer `cargo test`'s variables (as a developer's shell
+    /// would be) plus `env`. The build counts against the ready timeout.
+    pub fn up_building(
+        manifest: &Path,
+        extra_args: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Result<Host> {
+        let mut args: Vec<OsString> = vec!["up".into(), manifest.into(), "--build".into()];
+        args.extend(extra_args.iter().map(OsString::from));
+        Self::spawn(&args, shared_cache(), BUILD_READY_TIMEOUT, |command| {
+            super::guests::scrub_outer_cargo_env(command);
+            for (name, value) in env {
+                command.env(name, value);
+            }
+        })
+    }
+
+    /// Keeps `dir` (e.g. the manifest's folder) until the host is dropped.
+    pub fn keep(&mut self, dir: TempDir) {
+        self._temp.push(dir);
+    }
+
     /// Runs `nebula-host up MANIFEST` expecting it to refuse to start: returns how it exited, or
     /// an error if it started serving.
     pub fn up_expecting_failure(manifest: &Path, extra_args: &[&str]) -> Result<StartFailure> {
@@ -104,12 +130,31 @@ impl Host {
     }
 
     fn start(args: &[OsString], cache_dir: &Path) -> Result<Host> {
+        Self::spawn(args, cache_dir, READY_TIMEOUT, |_| {})
+    }
+
+    fn spawn(
+        args: &[OsString],
+        cache_dir: &Path,
+        ready_timeout: Duration,
+        setup: impl FnOnce(&mut Command),
+    ) -> Result<Host> {
         let data = tempfile::tempdir()?;
-        let mut child = Command::new(HOST_BIN)
+        // A free port unless the test names one (e.g. to restart a host behind a balancer).
+        let listen: &[&str] = if args.iter().any(|a| a == "--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
+        let mut command = Command::new(HOST_BIN);
+        setup(&mut command);
+        let mut child = command
             .args(args)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(listen)
             .env("NEBULA_CACHE_DIR", cache_dir)
             .env("NEBULA_DATA_DIR", data.path())
+            // Each test chooses its store (harness/store.rs); a developer's must not leak in.
+            .env_remove("NEBULA_STORE")
             // The tests read the host's default log lines; a developer's filter must not hide them.
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
@@ -122,7 +167,7 @@ impl Host {
         let (lines, ready_lines) = mpsc::channel();
         let stdout = Output::collect(child.stdout.take().expect("stdout is piped"), Some(lines));
 
-        let deadline = Instant::now() + READY_TIMEOUT;
+        let deadline = Instant::now() + ready_timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match ready_lines.recv_timeout(left) {
@@ -141,7 +186,7 @@ impl Host {
                     let _ = child.kill();
                     let _ = child.wait();
                     bail!(
-                        "nebula-host printed no `serving on http://…` line within {READY_TIMEOUT:?}\n\
+                        "nebula-host printed no `serving on http://…` line within {ready_timeout:?}\n\
                          --- stdout\n{}--- stderr\n{}",
                         stdout.text(),
                         stderr.text()

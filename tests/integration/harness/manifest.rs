@@ -1,8 +1,10 @@
 //! Manifests written into a test's temp folder, with absolute component paths so each test
 //! stands alone.
 
+use super::host::{Host, StartFailure};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use tempfile::TempDir;
 
 /// A manifest under construction; [`Manifest::write`] saves it.
 #[derive(Debug, Clone)]
@@ -53,6 +55,30 @@ impl Manifest {
         self
     }
 
+    /// Writes the manifest into a fresh temp folder and starts `nebula-host up` on it with
+    /// `extra_args` (see [`Host::up`]); the folder lives as long as the host.
+    pub fn up(&self, extra_args: &[&str]) -> Result<Host> {
+        let written = self.write_temp()?;
+        let mut host = Host::up(&written.path, extra_args)?;
+        host.keep(written.dir);
+        Ok(host)
+    }
+
+    /// Like [`Manifest::up`], expecting the host to refuse to start (see
+    /// [`Host::up_expecting_failure`]).
+    pub fn up_expecting_failure(&self, extra_args: &[&str]) -> Result<StartFailure> {
+        let written = self.write_temp()?;
+        Host::up_expecting_failure(&written.path, extra_args)
+    }
+
+    /// Writes the manifest into a fresh temp folder, e.g. for `check`; dropping the result
+    /// removes the folder.
+    pub fn write_temp(&self) -> Result<Written> {
+        let dir = tempfile::tempdir()?;
+        let path = self.write(dir.path())?;
+        Ok(Written { dir, path })
+    }
+
     /// Writes `dir/nebula.toml` and returns its path.
     pub fn write(&self, dir: &Path) -> Result<PathBuf> {
         let path = dir.join("nebula.toml");
@@ -75,4 +101,12 @@ fn toml_string(value: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// A manifest written into a temp folder of its own.
+#[derive(Debug)]
+pub struct Written {
+    pub dir: TempDir,
+    /// `dir/nebula.toml`.
+    pub path: PathBuf,
 }

@@ -102,14 +102,15 @@ fn accepts_the_example_from_the_docs() {
     assert_eq!(hello.limits.memory, 16 << 20);
     assert_eq!(hello.limits.timeout, Duration::from_secs(1));
     assert_eq!(hello.limits.max_body, 1 << 20);
-    assert_eq!((hello.location.line, hello.location.col), (23, 13));
+    assert_eq!((hello.location.line, hello.location.col), (35, 13));
+    assert_eq!(m.store, crate::manifest::StoreDecl::default());
 
     assert_eq!(m.routes.len(), 4);
     let first = &m.routes[0];
     assert_eq!(first.method, MethodMatch::One("GET".into()));
     assert_eq!(first.path.as_str(), "/hello/{name}");
     assert_eq!(first.steps, ["hello"]);
-    assert_eq!(first.location.to_string(), format!("{FILE}:30:9"));
+    assert_eq!(first.location.to_string(), format!("{FILE}:42:9"));
 
     let get = &m.routes[1];
     assert_eq!(get.reads.len(), 2);

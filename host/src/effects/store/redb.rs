@@ -1,59 +1,46 @@
-//! The storage seam, and its embedded implementation on redb. This is the only file that knows
-//! redb; a networked store for multi-node deployments would implement [`Store`] beside it.
+//! The embedded store: one redb file. Fast, durable, one process. The only file that knows redb.
 //!
 //! Layout, per collection `C`:
 //! * table `C`: key -> value bytes (for a counter collection, the value is an `i64`, little-endian);
 //! * table `C#I` for each index `I`: (sort key, key) -> (); table `C#I#rev`: key -> sort key, so a
 //!   put or delete can find and remove the entry's old position;
 //! * for a counter collection, table `C#value`: (count, key) -> (), the index named `value`.
+//!
+//! Collection versions (for memo keys) are counters in memory, bumped after each commit: one
+//! process owns the file, so no other writer can change it behind them.
+//!
+//! Reads run on the calling task (a read transaction over redb's page cache costs microseconds);
+//! a commit waits for the disk, so writes run on tokio's blocking pool.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-use super::{ListRequest, ReadRequest, WriteOp};
+use super::{
+    BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Schema, Snapshot, Storage, StoreError, decode_cursor,
+    encode_cursor,
+};
 use crate::component::{Entry, Page, ReadValue};
+use crate::effects::{ListRequest, ReadRequest, WriteOp};
 
 /// redb's own page cache, per database.
 const CACHE_BYTES: usize = 32 << 20;
 
-/// What a collection is, as far as storage cares.
-#[derive(Debug, Clone, Default)]
-pub struct CollectionSchema {
-    pub counter: bool,
-    /// Declared indexes other than the counter's `value`.
-    pub indexes: Vec<String>,
-}
-
-/// Why the store failed. Its text goes to the log, never to a client.
-#[derive(Debug, thiserror::Error)]
-#[error("storage: {0}")]
-pub struct StoreError(String);
-
-impl StoreError {
-    pub fn new(msg: impl Into<String>) -> Self {
-        StoreError(msg.into())
-    }
-}
-
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
-}
-
-/// Storage for the effects layer: consistent multi-reads and atomic multi-writes.
-pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Performs reads on one consistent snapshot.
-    fn read(&self, reads: &[ReadRequest]) -> Vec<Result<ReadValue, String>>;
-    /// Applies writes atomically and durably: all of them or none.
-    fn apply(&self, writes: &[WriteOp]) -> Result<(), StoreError>;
+fn err(e: impl Into<redb::Error>) -> StoreError {
+    let e: redb::Error = e.into();
+    StoreError::failed("redb", e)
 }
 
 /// The embedded default: one redb file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RedbStore {
-    db: Database,
-    schema: BTreeMap<String, CollectionSchema>,
+    db: Arc<Database>,
+    schema: Arc<Schema>,
+    /// Per collection, bumped after every committed write to it.
+    versions: Arc<BTreeMap<String, AtomicU64>>,
 }
 
 type Values<'a> = TableDefinition<'a, &'static str, &'static [u8]>;
@@ -66,20 +53,17 @@ type Item<'a, K, V> =
 
 impl RedbStore {
     /// Opens (creating if needed) the database file and every declared table.
-    pub fn open(
-        path: &Path,
-        schema: BTreeMap<String, CollectionSchema>,
-    ) -> Result<Self, StoreError> {
+    pub fn open(path: &Path, schema: Schema) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError(format!("creating `{}`: {e}", dir.display())))?;
+                .map_err(|e| StoreError::failed(format!("creating `{}`", dir.display()), e))?;
         }
         // redb's default page cache is 1 GiB, which a busy host fills and never gives back; the
         // OS page cache already holds the file, so a small cache of our own is enough.
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)
-            .map_err(|e| StoreError(format!("opening `{}`: {e}", path.display())))?;
+            .map_err(|e| StoreError::failed(format!("opening `{}`", path.display()), e))?;
         let txn = db.begin_write().map_err(err)?;
         for (name, c) in &schema {
             txn.open_table(Values::new(name)).map_err(err)?;
@@ -95,26 +79,102 @@ impl RedbStore {
             }
         }
         txn.commit().map_err(err)?;
-        Ok(RedbStore { db, schema })
+        let versions = schema
+            .keys()
+            .map(|c| (c.clone(), AtomicU64::new(0)))
+            .collect();
+        Ok(RedbStore {
+            db: Arc::new(db),
+            schema: Arc::new(schema),
+            versions: Arc::new(versions),
+        })
     }
 }
 
-impl Store for RedbStore {
-    fn read(&self, reads: &[ReadRequest]) -> Vec<Result<ReadValue, String>> {
-        let txn = match self.db.begin_read() {
-            Ok(t) => t,
-            Err(e) => return reads.iter().map(|_| Err(format!("storage: {e}"))).collect(),
-        };
-        reads
-            .iter()
-            .map(|r| read_one(&txn, r).map_err(|e| e.to_string()))
-            .collect()
+impl Storage for RedbStore {
+    fn snapshot(&self) -> Box<dyn Snapshot> {
+        Box::new(RedbSnapshot {
+            store: self.clone(),
+            txn: None,
+        })
     }
 
-    fn apply(&self, writes: &[WriteOp]) -> Result<(), StoreError> {
-        if writes.is_empty() {
-            return Ok(());
-        }
+    fn apply(&self, writes: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            if writes.is_empty() {
+                return Ok(());
+            }
+            let store = self.clone();
+            let writes =
+                tokio::task::spawn_blocking(move || store.apply_blocking(&writes).map(|()| writes))
+                    .await
+                    .map_err(|e| StoreError::failed("the write task failed", e))??;
+            // After the commit, so a memo key never names a version whose data it has not seen.
+            for op in writes.iter().filter(|op| op.key().is_some()) {
+                if let Some(v) = self.versions.get(op.collection()) {
+                    v.fetch_add(1, Ordering::AcqRel);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { self.db.begin_read().map(drop).map_err(err) })
+    }
+}
+
+/// One read transaction, opened by the first read and kept for the request.
+struct RedbSnapshot {
+    store: RedbStore,
+    txn: Option<redb::ReadTransaction>,
+}
+
+impl std::fmt::Debug for RedbSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbSnapshot")
+            .field("open", &self.txn.is_some())
+            .finish()
+    }
+}
+
+impl Snapshot for RedbSnapshot {
+    fn read<'a>(
+        &'a mut self,
+        reads: &'a [ReadRequest],
+    ) -> BoxFuture<'a, Result<Vec<ReadOutcome>, StoreError>> {
+        Box::pin(async move {
+            let txn = match &mut self.txn {
+                Some(txn) => txn,
+                None => self.txn.insert(self.store.db.begin_read().map_err(err)?),
+            };
+            reads.iter().map(|r| read_one(txn, r)).collect()
+        })
+    }
+
+    fn versions<'a>(
+        &'a mut self,
+        collections: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<u64>, StoreError>> {
+        // Taken before the transaction opens (the handler asks before any read), and bumped only
+        // after commits: the data a request then reads is at least as new as these versions, so
+        // a reply is never stored under a version newer than what it saw.
+        debug_assert!(self.txn.is_none(), "versions asked after a read");
+        let versions = collections
+            .iter()
+            .map(|c| {
+                self.store
+                    .versions
+                    .get(*c)
+                    .map_or(0, |v| v.load(Ordering::Acquire))
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(versions)))
+    }
+}
+
+impl RedbStore {
+    fn apply_blocking(&self, writes: &[WriteOp]) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(err)?;
         for w in writes {
             match w {
@@ -164,6 +224,14 @@ impl Store for RedbStore {
                         reindex(&txn, collection, index, key, None)?;
                     }
                 }
+                WriteOp::ExpectEmpty { collection } => {
+                    let table = txn.open_table(Values::new(collection)).map_err(err)?;
+                    if !table.is_empty().map_err(err)? {
+                        return Err(StoreError::Contended(format!(
+                            "collection `{collection}` is no longer empty"
+                        )));
+                    }
+                }
                 WriteOp::Add {
                     collection,
                     key,
@@ -175,7 +243,7 @@ impl Store for RedbStore {
                         .map_err(err)?
                         .map(|v| decode_counter(v.value()));
                     let new = old.unwrap_or(0).checked_add(*delta).ok_or_else(|| {
-                        StoreError(format!("counter `{collection}/{key}` would overflow"))
+                        StoreError::Rejected(format!("counter `{collection}/{key}` would overflow"))
                     })?;
                     values
                         .insert(key.as_str(), new.to_le_bytes().as_slice())
@@ -222,7 +290,7 @@ fn decode_counter(bytes: &[u8]) -> i64 {
     bytes.try_into().map(i64::from_le_bytes).unwrap_or(0)
 }
 
-fn read_one(txn: &redb::ReadTransaction, read: &ReadRequest) -> Result<ReadValue, StoreError> {
+fn read_one(txn: &redb::ReadTransaction, read: &ReadRequest) -> Result<ReadOutcome, StoreError> {
     match read {
         ReadRequest::Get { collection, key } => {
             let table = txn.open_table(Values::new(collection)).map_err(err)?;
@@ -230,7 +298,7 @@ fn read_one(txn: &redb::ReadTransaction, read: &ReadRequest) -> Result<ReadValue
                 .get(key.as_str())
                 .map_err(err)?
                 .map(|v| v.value().to_vec());
-            Ok(ReadValue::Value(value))
+            Ok(Ok(ReadValue::Value(value)))
         }
         ReadRequest::Counter { collection, key } => {
             let table = txn.open_table(Values::new(collection)).map_err(err)?;
@@ -238,40 +306,16 @@ fn read_one(txn: &redb::ReadTransaction, read: &ReadRequest) -> Result<ReadValue
                 .get(key.as_str())
                 .map_err(err)?
                 .map(|v| decode_counter(v.value()));
-            Ok(ReadValue::Number(value.unwrap_or(0)))
+            Ok(Ok(ReadValue::Number(value.unwrap_or(0))))
         }
         ReadRequest::Count { collection } => {
             let table = txn.open_table(Values::new(collection)).map_err(err)?;
-            Ok(ReadValue::Number(
+            Ok(Ok(ReadValue::Number(
                 i64::try_from(table.len().map_err(err)?).unwrap_or(i64::MAX),
-            ))
+            )))
         }
         ReadRequest::List(q) => list(txn, q),
     }
-}
-
-/// Cursors are the last entry's position, hex-encoded so they travel in URLs as they are.
-fn encode_cursor(sort: &str, key: &str) -> String {
-    let mut s = String::with_capacity((sort.len() + key.len() + 1) * 2);
-    for b in sort.bytes().chain([0]).chain(key.bytes()) {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-fn decode_cursor(cursor: &str) -> Result<(String, String), StoreError> {
-    let bad = || StoreError(format!("malformed cursor `{cursor}`"));
-    if !cursor.len().is_multiple_of(2) {
-        return Err(bad());
-    }
-    let bytes = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (sort, key) = text.split_once('\0').ok_or_else(bad)?;
-    Ok((sort.to_owned(), key.to_owned()))
 }
 
 /// The smallest string greater than every string that starts with `prefix` (`None`: no bound).
@@ -300,7 +344,7 @@ impl Walk<'_> {
     fn collect<I, E>(&self, iter: I, out: &mut Vec<(String, String)>) -> Result<(), StoreError>
     where
         I: Iterator<Item = Result<(String, String), E>>,
-        E: std::fmt::Display,
+        E: Into<redb::Error>,
     {
         for item in iter {
             let pos = item.map_err(err)?;
@@ -328,13 +372,17 @@ impl Walk<'_> {
     }
 }
 
-fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadValue, StoreError> {
-    let after = q
+fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadOutcome, StoreError> {
+    let after = match q
         .cursor
         .as_deref()
         .filter(|c| !c.is_empty())
         .map(decode_cursor)
-        .transpose()?;
+    {
+        None => None,
+        Some(Ok(position)) => Some(position),
+        Some(Err(message)) => return Ok(Err(message)),
+    };
     let values = txn.open_table(Values::new(&q.collection)).map_err(err)?;
     let walk = Walk {
         descending: q.descending,
@@ -370,22 +418,18 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadValue, Store
         }
     } else if q.index == "value" {
         if !q.prefix.is_empty() {
-            return Err(StoreError::new(
-                "a prefix cannot be used on the counter index `value`",
-            ));
+            return Ok(Err(PREFIX_ON_VALUE.to_owned()));
         }
         let table = txn
             .open_table(Counted::new(&format!("{}#value", q.collection)))
             .map_err(err)?;
-        let from = walk
-            .after
-            .as_ref()
-            .map(|(s, k)| {
-                s.parse::<i64>()
-                    .map(|n| (n, k.clone()))
-                    .map_err(|_| StoreError::new("malformed cursor"))
-            })
-            .transpose()?;
+        let from = match &walk.after {
+            None => None,
+            Some((s, k)) => match s.parse::<i64>() {
+                Ok(n) => Some((n, k.clone())),
+                Err(_) => return Ok(Err(format!("malformed cursor `{s}`"))),
+            },
+        };
         let pos = |r: Item<'_, (i64, &'static str), ()>| {
             r.map(|(p, _)| {
                 let (n, k) = p.value();
@@ -430,7 +474,9 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadValue, Store
     let more = positions.len() > q.limit as usize;
     positions.truncate(q.limit as usize);
     let next_cursor = if more {
-        positions.last().map(|(s, k)| encode_cursor(s, k))
+        positions
+            .last()
+            .map(|(s, k)| encode_cursor(s.as_bytes(), k.as_bytes()))
     } else {
         None
     };
@@ -443,196 +489,8 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadValue, Store
             });
         }
     }
-    Ok(ReadValue::Page(Page {
+    Ok(Ok(ReadValue::Page(Page {
         entries,
         next_cursor,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn store(dir: &Path) -> RedbStore {
-        let mut schema = BTreeMap::new();
-        schema.insert(
-            "memes".into(),
-            CollectionSchema {
-                counter: false,
-                indexes: vec!["new".into()],
-            },
-        );
-        schema.insert(
-            "votes".into(),
-            CollectionSchema {
-                counter: true,
-                indexes: vec![],
-            },
-        );
-        RedbStore::open(&dir.join("db.redb"), schema).unwrap()
-    }
-
-    fn put(key: &str, sort: &str) -> WriteOp {
-        WriteOp::Put {
-            collection: "memes".into(),
-            key: key.into(),
-            value: key.as_bytes().to_vec(),
-            index_keys: vec![("new".into(), sort.into())],
-        }
-    }
-
-    fn page(
-        store: &RedbStore,
-        index: &str,
-        descending: bool,
-        cursor: Option<String>,
-        limit: u32,
-    ) -> Page {
-        let collection = if index == "value" { "votes" } else { "memes" };
-        let r = ReadRequest::List(ListRequest {
-            collection: collection.into(),
-            index: index.into(),
-            prefix: String::new(),
-            descending,
-            cursor,
-            limit,
-        });
-        match store.read(&[r]).remove(0).unwrap() {
-            ReadValue::Page(p) => p,
-            other => panic!("not a page: {other:?}"),
-        }
-    }
-
-    fn keys(p: &Page) -> Vec<&str> {
-        p.entries.iter().map(|e| e.key.as_str()).collect()
-    }
-
-    #[test]
-    fn lists_an_index_in_both_directions_with_cursors() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path());
-        s.apply(&[put("a", "3"), put("b", "1"), put("c", "2")])
-            .unwrap();
-        let p = page(&s, "new", true, None, 2);
-        assert_eq!(keys(&p), ["a", "c"]);
-        let p2 = page(&s, "new", true, p.next_cursor.clone(), 2);
-        assert_eq!(keys(&p2), ["b"]);
-        assert_eq!(p2.next_cursor, None);
-        assert_eq!(keys(&page(&s, "new", false, None, 10)), ["b", "c", "a"]);
-        assert_eq!(keys(&page(&s, "", false, None, 10)), ["a", "b", "c"]);
-    }
-
-    #[test]
-    fn overwriting_moves_the_index_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path());
-        s.apply(&[put("a", "1"), put("b", "2")]).unwrap();
-        s.apply(&[put("a", "9")]).unwrap();
-        assert_eq!(keys(&page(&s, "new", true, None, 10)), ["a", "b"]);
-        s.apply(&[WriteOp::Delete {
-            collection: "memes".into(),
-            key: "a".into(),
-        }])
-        .unwrap();
-        assert_eq!(keys(&page(&s, "new", true, None, 10)), ["b"]);
-    }
-
-    #[test]
-    fn counters_add_and_order_by_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path());
-        let add = |k: &str, d| WriteOp::Add {
-            collection: "votes".into(),
-            key: k.into(),
-            delta: d,
-        };
-        s.apply(&[add("x", 1), add("y", 5), add("x", 1), add("z", 0)])
-            .unwrap();
-        assert_eq!(keys(&page(&s, "value", true, None, 10)), ["y", "x", "z"]);
-        let r = s.read(&[ReadRequest::Counter {
-            collection: "votes".into(),
-            key: "x".into(),
-        }]);
-        assert_eq!(r[0].as_ref().unwrap(), &ReadValue::Number(2));
-        let p = page(&s, "value", true, None, 1);
-        assert_eq!(keys(&page(&s, "value", true, p.next_cursor, 5)), ["x", "z"]);
-    }
-
-    #[test]
-    fn a_failing_write_applies_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path());
-        s.apply(&[WriteOp::Add {
-            collection: "votes".into(),
-            key: "x".into(),
-            delta: i64::MAX,
-        }])
-        .unwrap();
-        let r = s.apply(&[
-            put("a", "1"),
-            WriteOp::Add {
-                collection: "votes".into(),
-                key: "x".into(),
-                delta: 1,
-            },
-        ]);
-        assert!(r.is_err());
-        let got = s.read(&[ReadRequest::Get {
-            collection: "memes".into(),
-            key: "a".into(),
-        }]);
-        assert_eq!(got[0].as_ref().unwrap(), &ReadValue::Value(None));
-    }
-
-    #[test]
-    fn rejects_a_malformed_cursor() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path());
-        let r = ReadRequest::List(ListRequest {
-            collection: "memes".into(),
-            index: "new".into(),
-            prefix: String::new(),
-            descending: false,
-            cursor: Some("zz".into()),
-            limit: 5,
-        });
-        assert!(
-            s.read(&[r])[0]
-                .as_ref()
-                .unwrap_err()
-                .contains("malformed cursor")
-        );
-    }
-
-    #[test]
-    fn lists_only_the_prefix_in_both_directions() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path());
-        s.apply(&[
-            put("a", "phd/1"),
-            put("b", "phd/2"),
-            put("c", "pha/9"),
-            put("d", "phe/0"),
-            put("e", "phd/3"),
-        ])
-        .unwrap();
-        let list = |descending, cursor: Option<String>, limit| {
-            let r = ReadRequest::List(ListRequest {
-                collection: "memes".into(),
-                index: "new".into(),
-                prefix: "phd/".into(),
-                descending,
-                cursor,
-                limit,
-            });
-            match s.read(&[r]).remove(0).unwrap() {
-                ReadValue::Page(p) => p,
-                other => panic!("not a page: {other:?}"),
-            }
-        };
-        assert_eq!(keys(&list(false, None, 10)), ["a", "b", "e"]);
-        assert_eq!(keys(&list(true, None, 10)), ["e", "b", "a"]);
-        let first = list(true, None, 2);
-        assert_eq!(keys(&list(true, first.next_cursor, 2)), ["a"]);
-    }
+    })))
 }
