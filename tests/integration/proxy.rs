@@ -316,7 +316,7 @@ fn a_chunked_body_over_max_body_never_gets_a_complete_looking_answer() -> Result
     // The lenient echo treats the failed read as the end of the body and finishes the response
     // anyway, as wasmtime's streaming proxy example does: the host must cut it off (or answer
     // 413 if the response had not begun).
-    let (_dir, host) = up(Manifest::new()
+    let host = up(Manifest::new()
         .component_with_limits("echo-http", &guests().http_echo, r#"max_body = "64 KiB""#)
         .route("* /{*path}", "echo-http"))?;
     let (mut conn, mut writer) = Conn::open(host.addr)?;
@@ -345,7 +345,7 @@ fn a_chunked_body_over_max_body_never_gets_a_complete_looking_answer() -> Result
 
 #[test]
 fn a_streamed_response_over_max_response_is_cut_off_with_a_log_line() -> Result<()> {
-    let (_dir, host) = echo_host("limits = { max_response = \"16 KiB\" }\n")?;
+    let host = echo_host("limits = { max_response = \"16 KiB\" }\n")?;
     let (mut conn, mut writer) = Conn::open(host.addr)?;
     writer.head("GET", "/big?bytes=100000", &[])?;
     if let Ok(response) = conn.read_response() {
