@@ -13,6 +13,7 @@ use crate::component::proxy::{Grants, Origin};
 use crate::component::slot::{Slot, Sweeper};
 use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
 use crate::effects::Effects;
+use crate::guard::Guards;
 use crate::manifest::{ComponentDecl, Limits, Manifest, ReadDeclOp, RouteDecl, Startup};
 use crate::memo::{self, Memo};
 use crate::router::{MethodMatch, Routed, Router};
@@ -48,6 +49,8 @@ pub struct App {
     pub routes: Vec<Route>,
     pub runtime: Runtime,
     pub effects: Effects,
+    /// Rate limits and tokens, checked before reads and call.
+    pub guards: Guards,
     pub memo: Arc<Memo>,
     /// Unloads idle components (only when `up --idle-unload` is given).
     pub sweeper: Arc<Sweeper>,
@@ -129,7 +132,10 @@ impl App {
                     .collect(),
                 memo: decl.memo
                     && decl.may_write.is_empty()
-                    && !decl.reads.iter().any(|r| matches!(r.op, ReadDeclOp::Now)),
+                    && !decl
+                        .reads
+                        .iter()
+                        .any(|r| matches!(r.op, ReadDeclOp::Now | ReadDeclOp::Random)),
                 decl: decl.clone(),
             })
             .collect::<Vec<_>>();
@@ -146,12 +152,14 @@ impl App {
                 .iter()
                 .map(|&i| (routes[i].decl.method.clone(), routes[i].decl.path.clone())),
         );
+        let guards = Guards::new(manifest)?;
         Ok(App {
             router,
             public,
             routes,
             runtime,
             effects,
+            guards,
             memo: Memo::new(memo::DEFAULT_MAX_BYTES),
             sweeper,
             started: Instant::now(),
@@ -212,6 +220,7 @@ impl App {
             path: route.decl.path.to_string(),
             query: String::new(),
             headers: Vec::new(),
+            peer: None,
         };
         let reply = crate::handler::run(self, route, head, Vec::new(), bytes::Bytes::new()).await;
         if !(200..300).contains(&reply.status) {
@@ -299,6 +308,11 @@ pub fn misused_proxies(manifest: &Manifest, is_proxy: impl Fn(&str) -> bool) -> 
             format!(
                 "gives wasi:http component `{id}` storage `reads`, `may_read` or `may_write`\n  \
                  hint: storage effects are for nebula:pure handlers; remove them from this route"
+            )
+        } else if decl.rate_limit.is_some() || decl.auth.is_some() {
+            format!(
+                "gives wasi:http component `{id}` a `rate_limit` or `auth`\n  hint: the host's \
+                 guards apply to nebula:pure routes only; check the client in the component"
             )
         } else if manifest.startup.as_ref().is_some_and(|s| s.route == i) {
             format!(

@@ -59,6 +59,10 @@ enum Command {
         cache_dir: Option<PathBuf>,
         #[command(flatten)]
         idle: Idle,
+        /// `off` lets every client past the routes' `rate_limit`s: for load tests and
+        /// benchmarks on a machine of your own, never for a public site.
+        #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+        rate_limits: String,
     },
     /// Serve one component at every path, without a manifest.
     Serve {
@@ -106,18 +110,23 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             data,
             cache_dir,
             idle,
+            rate_limits,
         } => {
             let manifest = Manifest::load(&manifest)?;
             if build {
                 run_builds(&manifest)?;
             }
-            let app = App::from_manifest(
+            let mut app = App::from_manifest(
                 &manifest,
                 &Dirs {
                     data,
                     cache: cache_dir,
                 },
             )?;
+            if rate_limits == "off" {
+                app.guards.disable_rate_limits();
+                eprintln!("warning: rate limits are off (--rate-limits off): for load tests only");
+            }
             let listen = listen
                 .or(manifest.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid"));

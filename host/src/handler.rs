@@ -24,6 +24,8 @@ pub struct Head {
     pub path: String,
     pub query: String,
     pub headers: Vec<Header>,
+    /// The client's address, for per-client rate limits; `None` for the host's own requests.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 /// The body, read only once the route (and so its size limit) is known.
@@ -57,10 +59,15 @@ impl Reply {
 }
 
 /// Serves one request.
-pub async fn handle(app: &App, head: Head, body: impl BodySource) -> Reply {
-    // 1. Route.
+pub async fn handle(app: &App, mut head: Head, body: impl BodySource) -> Reply {
+    // 1. Route, and let the route's guards admit the request (before reading its body).
     let (route, params) = match app.route(&head.method, &head.path) {
-        Routed::Found { route, params } => (&app.routes[route], params),
+        Routed::Found { route, params } => {
+            if let Err(reply) = app.guards.admit(route, head.peer, &mut head.headers) {
+                return reply;
+            }
+            (&app.routes[route], params)
+        }
         Routed::NotFound => return Reply::text(404, "not found"),
         Routed::MethodNotAllowed { allow } => {
             let mut reply = Reply::text(405, "method not allowed");

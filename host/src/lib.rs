@@ -2,7 +2,8 @@
 //!
 //! The request path, one module per step:
 //! 1. [`server`] accepts HTTP (hyper) and hands plain data to the handler;
-//! 2. [`router`] maps method and path to a route of the [`manifest`];
+//! 2. [`router`] maps method and path to a route of the [`manifest`], and [`guard`] checks the
+//!    route's rate limit and token;
 //! 3. [`effects`] performs the reads the route declares (redb, behind a small `Store` seam);
 //! 4. [`component`] calls the pure handler in a fresh wasmtime instance (or streams the request
 //!    to a `wasi:http/proxy` component, which then does its own I/O within its grants);
@@ -25,6 +26,7 @@ pub mod app;
 pub mod cli;
 pub mod component;
 pub mod effects;
+pub mod guard;
 pub mod handler;
 pub mod manifest;
 pub mod memo;

@@ -50,7 +50,7 @@ pub async fn serve(
         .any(|r| r.steps.iter().any(|s| s.proxy.is_some()));
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -66,7 +66,7 @@ pub async fn serve(
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(serve_one(&app, req, proxies).await) }
+            async move { Ok::<_, Infallible>(serve_one(&app, req, proxies, peer.ip()).await) }
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -89,6 +89,7 @@ async fn serve_one(
     app: &App,
     req: hyper::Request<Incoming>,
     proxies: bool,
+    peer: std::net::IpAddr,
 ) -> hyper::Response<Body> {
     if proxies
         && let Routed::Found { route, .. } = app.route(req.method().as_str(), req.uri().path())
@@ -111,6 +112,7 @@ async fn serve_one(
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),
         headers,
+        peer: Some(peer),
     };
     to_hyper(handler::handle(app, head, HyperBody(body)).await)
 }

@@ -19,6 +19,15 @@ pub use store::{CollectionSchema, Store, StoreError};
 /// The most entries one `list` read returns, whatever the handler asks for.
 pub const MAX_PAGE: u32 = 1000;
 
+/// How a declared `random` read reaches the handler without a WIT case of its own: bound as a
+/// `get` of this collection, which no manifest can declare (names are letters, digits, `_` and
+/// `-`). Only a route that declares a `random` read gets bytes for it (the route is then never
+/// memoized); any other route gets a refusal, so a handler cannot smuggle randomness into a
+/// memoized reply.
+pub const RANDOM: &str = "@random";
+/// Bytes per `random` read: 256 bits, enough for an unguessable identifier.
+pub const RANDOM_BYTES: usize = 32;
+
 /// A storage read, checked and bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadRequest {
@@ -182,7 +191,7 @@ impl Effects {
                     storage.push(request);
                     slots.push(i);
                 }
-                Ok(None) => out[i] = Some(Ok(ReadValue::Number(now_millis()))),
+                Ok(None) => out[i] = Some(host_read(&read.op)),
                 Err(e) => out[i] = Some(Err(e)),
             }
         }
@@ -208,7 +217,7 @@ impl Effects {
             .collect()
     }
 
-    /// `Ok(None)` for the clock, which needs no storage.
+    /// `Ok(None)` for the clock and `random`, which need no storage.
     fn check_read(&self, route: &RouteDecl, op: &ReadOp) -> Result<Option<ReadRequest>, String> {
         let granted = |c: &str| {
             if route.may_read.contains(c) {
@@ -221,6 +230,13 @@ impl Effects {
         };
         let request = match op {
             ReadOp::Now => return Ok(None),
+            ReadOp::Get(Key { collection, .. }) if collection == RANDOM => {
+                let declared = route.reads.iter().any(|r| r.op == ReadDeclOp::Random);
+                return match declared {
+                    true => Ok(None),
+                    false => Err("`random` is only for routes that declare a `random` read".into()),
+                };
+            }
             ReadOp::Get(Key { collection, key }) => {
                 granted(collection)?;
                 if self.collections.get(collection).is_some_and(|c| c.counter) {
@@ -375,6 +391,10 @@ fn bind<'p>(
         }),
         ReadDeclOp::Count { collection } => ReadOp::Count(collection.clone()),
         ReadDeclOp::Now => ReadOp::Now,
+        ReadDeclOp::Random => ReadOp::Get(Key {
+            collection: RANDOM.to_owned(),
+            key: String::new(),
+        }),
         ReadDeclOp::List {
             collection,
             index,
@@ -422,9 +442,53 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The clock, or fresh bytes from the OS's CSPRNG for a `random` read.
+fn host_read(op: &ReadOp) -> Result<ReadValue, String> {
+    if !matches!(op, ReadOp::Get(_)) {
+        return Ok(ReadValue::Number(now_millis()));
+    }
+    let mut bytes = vec![0; RANDOM_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| format!("the OS gave no random bytes: {e}"))?;
+    Ok(ReadValue::Value(Some(bytes)))
+}
+
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+
+    fn routes(reads: &str) -> RouteDecl {
+        let text = format!(
+            "version = 1\n[components.c]\npath = \"c.wasm\"\n[[routes]]\nroute = \"GET /\"\n\
+             component = \"c\"\nreads = [{reads}]\n"
+        );
+        let manifest = Manifest::parse("m.toml".as_ref(), &text).expect("valid manifest");
+        manifest.routes[0].clone()
+    }
+
+    #[test]
+    fn gives_fresh_random_bytes_only_to_routes_that_declare_them() {
+        let route = routes("{ name = \"visitor\", op = \"random\" }");
+        let declared = Effects::declared(&route, &[], "");
+        let effects = Effects::none();
+        let bytes = |results: Vec<ReadResult>| match &results[0].value {
+            Ok(ReadValue::Value(Some(bytes))) => bytes.clone(),
+            other => panic!("{other:?}"),
+        };
+        let a = bytes(effects.read(&route, &declared));
+        let b = bytes(effects.read(&route, &declared));
+        assert_eq!(a.len(), RANDOM_BYTES);
+        assert_ne!(a, b, "every read draws new bytes");
+
+        let other = routes("{ name = \"t\", op = \"now\" }");
+        let refused = effects.read(&other, &declared);
+        assert!(refused[0].value.is_err(), "{refused:?}");
+    }
 }

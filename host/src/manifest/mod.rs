@@ -7,6 +7,7 @@
 //! (that is `check`'s job) and never touches the store; only [`Manifest::load`] reads the file.
 
 mod diagnostic;
+mod guards;
 mod limits;
 mod outbound;
 mod raw;
@@ -25,6 +26,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
+pub use guards::{Auth, RateLimit};
 pub use limits::{DEFAULT_MAX_HEADER_BYTES, Limits};
 pub use outbound::OutboundHost;
 pub use template::Template;
@@ -41,6 +43,8 @@ pub struct Manifest {
     pub dir: PathBuf,
     /// `server.listen`; `None` means the default (`up --listen` may override either).
     pub listen: Option<SocketAddr>,
+    /// `server.public_url`: the origin people reach the site at, without a trailing `/`.
+    pub public_url: Option<String>,
     /// `data.dir`, absolute; `<dir>/data` by default.
     pub data_dir: PathBuf,
     /// `[limits]` merged over [`Limits::default`].
@@ -111,6 +115,10 @@ pub struct RouteDecl {
     pub internal: bool,
     /// Results may be memoized (default); `memo = false` turns it off for the route.
     pub memo: bool,
+    /// Requests per client address the host lets through before answering 429.
+    pub rate_limit: Option<RateLimit>,
+    /// A bearer token the host checks before the call.
+    pub auth: Option<Auth>,
 }
 
 /// `[startup]`: an internal route run once at start when a collection is empty.
@@ -155,6 +163,9 @@ pub enum ReadDeclOp {
         max_limit: u32,
     },
     Now,
+    /// Fresh bytes from the OS's CSPRNG; like `now`, a route that declares it is never
+    /// memoized. Manifest-only: the WIT `read-op` has no such case (see `effects::RANDOM`).
+    Random,
 }
 
 impl Manifest {

@@ -10,7 +10,7 @@ use toml::de::DeValue;
 
 use super::diagnostic::did_you_mean;
 use super::limits::ByteSize;
-use super::raw::{RawRead, RawRoute, fields_of};
+use super::raw::{RawAuth, RawRateLimit, RawRead, RawRoute, fields_of};
 use super::validate::Validator;
 use super::{Collection, ComponentDecl, Limits, RouteDecl};
 use crate::router::{MethodMatch, PathTemplate};
@@ -53,7 +53,11 @@ pub(super) fn routes(
     let mut spans = Vec::new();
     for item in items {
         let table_span = item.span();
-        let nested: &[(&str, &[&str])] = &[("reads", fields_of::<RawRead>())];
+        let nested: &[(&str, &[&str])] = &[
+            ("reads", fields_of::<RawRead>()),
+            ("rate_limit", fields_of::<RawRateLimit>()),
+            ("auth", fields_of::<RawAuth>()),
+        ];
         let Some(raw) = v.typed::<RawRoute>(item, "a route", "[[routes]]", nested) else {
             continue;
         };
@@ -112,6 +116,11 @@ fn route(
             .min()
             .unwrap_or(declared.limits.max_body),
     };
+    let rate_limit = raw
+        .rate_limit
+        .as_ref()
+        .and_then(|r| super::guards::rate_limit(v, r));
+    let auth = raw.auth.as_ref().and_then(|a| super::guards::auth(v, a));
     if v.problems() > before {
         return None;
     }
@@ -127,6 +136,8 @@ fn route(
         location: v.source.location(location_span.start),
         internal: raw.internal.unwrap_or(false),
         memo: raw.memo.unwrap_or(true),
+        rate_limit,
+        auth,
     })
 }
 
