@@ -16,6 +16,7 @@
 extern crate alloc;
 
 pub mod assets;
+pub mod generate;
 pub mod hash;
 pub mod html;
 pub mod http;

@@ -75,6 +75,67 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
+/// A form as sent: `multipart/form-data` (file inputs) or `application/x-www-form-urlencoded`.
+#[derive(Debug, Default)]
+pub struct Form {
+    fields: Vec<(String, Vec<u8>)>,
+}
+
+impl Form {
+    /// Parses a body by its `Content-Type`; the error is a 400 saying what is wrong.
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Form, Rejection> {
+        let malformed = |message: String| Rejection {
+            status: 400,
+            message,
+            ..Rejection::default()
+        };
+        let kind = content_type
+            .and_then(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase());
+        if kind.as_deref() == Some("application/x-www-form-urlencoded") {
+            let text = String::from_utf8_lossy(body);
+            let fields = text
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    let decode = |s: &str| nebula_guest::percent_decode(&s.replace('+', " "));
+                    (decode(k), decode(v).into_bytes())
+                })
+                .collect();
+            return Ok(Form { fields });
+        }
+        let boundary = content_type.and_then(multipart::boundary).ok_or_else(|| {
+            malformed("The upload must be sent as multipart/form-data with a boundary.".into())
+        })?;
+        let parts = multipart::parse(body, &boundary).map_err(|e| {
+            malformed(format!(
+                "The upload is not a well-formed multipart form: {}.",
+                e.0
+            ))
+        })?;
+        Ok(Form {
+            fields: parts
+                .into_iter()
+                .map(|p| (p.name.to_string(), p.data.to_vec()))
+                .collect(),
+        })
+    }
+
+    /// A field as text (invalid UTF-8 replaced); empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        String::from_utf8_lossy(self.bytes(name)).into_owned()
+    }
+
+    /// A field's bytes; empty when absent.
+    pub fn bytes(&self, name: &str) -> &[u8] {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+}
+
 /// A meme from a `multipart/form-data` body with the fields `image`, `title`, `caption` and
 /// `tags`.
 pub fn from_multipart(
@@ -83,34 +144,21 @@ pub fn from_multipart(
     now: i64,
     prepare: Prepare<'_>,
 ) -> Result<(Meme, Prepared), Rejection> {
-    let malformed = |message: &str| Rejection {
-        status: 400,
-        message: message.into(),
-        ..Rejection::default()
-    };
-    let boundary = content_type.and_then(multipart::boundary).ok_or_else(|| {
-        malformed("The upload must be sent as multipart/form-data with a boundary.")
-    })?;
-    let parts = multipart::parse(body, &boundary).map_err(|e| {
-        malformed(&format!(
-            "The upload is not a well-formed multipart form: {}.",
-            e.0
-        ))
-    })?;
-    let text = |name: &str| {
-        parts
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| String::from_utf8_lossy(p.data).into_owned())
-            .unwrap_or_default()
-    };
-    let (title, caption, tags) = (text("title"), text("caption"), text("tags"));
-    let image = parts
-        .iter()
-        .find(|p| p.name == "image")
-        .map(|p| p.data)
-        .unwrap_or_default();
-    accept(now, image, &title, &caption, &tags, prepare)
+    let is_multipart = content_type.is_some_and(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    });
+    if !is_multipart {
+        return Err(Rejection {
+            status: 400,
+            message: "The upload must be sent as multipart/form-data with a boundary.".into(),
+            ..Rejection::default()
+        });
+    }
+    let form = Form::parse(content_type, body)?;
+    let (title, caption, tags) = (form.text("title"), form.text("caption"), form.text("tags"));
+    accept(now, form.bytes("image"), &title, &caption, &tags, prepare)
 }
 
 #[cfg(test)]
@@ -136,6 +184,10 @@ mod tests {
     }
 
     fn form(fields: &[(&str, &[u8])]) -> Vec<u8> {
+        form_body(fields)
+    }
+
+    fn form_body(fields: &[(&str, &[u8])]) -> Vec<u8> {
         let mut body = Vec::new();
         for (name, data) in fields {
             let filename = if *name == "image" {
@@ -198,6 +250,20 @@ mod tests {
                 .status,
             400
         );
+    }
+
+    #[test]
+    fn reads_urlencoded_and_multipart_forms() {
+        let form = Form::parse(
+            Some("application/x-www-form-urlencoded; charset=UTF-8"),
+            b"top=R%C2%B2+%3D+0.03&empty=",
+        )
+        .unwrap();
+        assert_eq!(form.text("top"), "R² = 0.03");
+        assert_eq!(form.text("missing"), "");
+        let body = form_body(&[("title", b"t"), ("image", PNG)]);
+        let form = Form::parse(CT, &body).unwrap();
+        assert_eq!(form.bytes("image"), PNG);
     }
 
     #[test]
