@@ -37,9 +37,12 @@ impl Guest for Seed {
             return text(200, "already seeded");
         }
         let mut writes = Vec::new();
+        let renderer = memegen::Renderer::new();
         for (i, seed) in SEEDS.iter().enumerate() {
-            let rgb = match memegen::render_rgb(seed.template, seed.top, seed.bottom) {
-                Ok(rgb) => rgb,
+            let base = memegen::Base::Template(seed.template);
+            let medium = memegen::TextSize::Medium;
+            let rgb = match renderer.render_on(base, seed.top, seed.bottom, medium) {
+                Ok((_, _, rgb)) => rgb,
                 Err(e) => return text(500, &format!("seed {i} ({}): {e}", seed.template)),
             };
             let (w, h) = (memegen::WIDTH, memegen::HEIGHT);

@@ -106,29 +106,59 @@ pub fn render_on(
     bottom: &str,
     size: TextSize,
 ) -> Result<(u32, u32, Vec<u8>), RenderError> {
-    for (field, s) in [("top", top), ("bottom", bottom)] {
-        if s.chars().count() > MAX_TEXT_CHARS {
-            return Err(RenderError::TextTooLong { field });
+    Renderer::new().render_on(base, top, bottom, size)
+}
+
+/// Renders several memes with one parsed font: parsing it is most of a caption's memory and
+/// time, and a guest's allocator may never give memory back within a request.
+pub struct Renderer {
+    face: caption::Face,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Renderer {
+        Renderer {
+            face: caption::Face::load(),
         }
     }
-    let mut canvas = match base {
-        Base::Template(id) => {
-            let font = font::Font::new();
-            let mut canvas =
-                canvas::Canvas::new(WIDTH as usize, HEIGHT as usize, canvas::hex(0xffffff));
-            if !templates::draw(id, &mut canvas, &font) {
-                return Err(RenderError::UnknownTemplate);
+
+    /// [`render_on`] with this renderer's font.
+    pub fn render_on(
+        &self,
+        base: Base<'_>,
+        top: &str,
+        bottom: &str,
+        size: TextSize,
+    ) -> Result<(u32, u32, Vec<u8>), RenderError> {
+        for (field, s) in [("top", top), ("bottom", bottom)] {
+            if s.chars().count() > MAX_TEXT_CHARS {
+                return Err(RenderError::TextTooLong { field });
             }
-            canvas
         }
-        Base::Picture { width, height, rgb } => {
-            canvas::Canvas::from_rgb8(width as usize, height as usize, rgb)
-        }
-    };
-    let face = caption::Face::load();
-    caption::caption(&mut canvas, &face, top, caption::Band::Top, size);
-    caption::caption(&mut canvas, &face, bottom, caption::Band::Bottom, size);
-    Ok((canvas.w as u32, canvas.h as u32, canvas.to_rgb8()))
+        let mut canvas = match base {
+            Base::Template(id) => {
+                let font = font::Font::new();
+                let mut canvas =
+                    canvas::Canvas::new(WIDTH as usize, HEIGHT as usize, canvas::hex(0xffffff));
+                if !templates::draw(id, &mut canvas, &font) {
+                    return Err(RenderError::UnknownTemplate);
+                }
+                canvas
+            }
+            Base::Picture { width, height, rgb } => {
+                canvas::Canvas::from_rgb8(width as usize, height as usize, rgb)
+            }
+        };
+        caption::caption(&mut canvas, &self.face, top, caption::Band::Top, size);
+        caption::caption(&mut canvas, &self.face, bottom, caption::Band::Bottom, size);
+        Ok((canvas.w as u32, canvas.h as u32, canvas.to_rgb8()))
+    }
 }
 
 /// Renders a meme: the template with `top` and `bottom` captions, as a PNG file
