@@ -19,7 +19,7 @@ scripts/build-guests.sh
 (cd components && cargo clippy --release --quiet -- -D warnings)
 
 step "guest libraries: native unit tests"
-(cd components && cargo test --quiet --target x86_64-unknown-linux-gnu -p nebula-guest -p memegen -p academemes-core)
+(cd components && cargo test --quiet --target x86_64-unknown-linux-gnu -p nebula-guest -p memegen -p academemes-core -p academemes-image -p generator)
 
 step "nebula-host check on every manifest"
 # The same compile cache as the integration tests: checking compiles every component once, so the

@@ -8,6 +8,7 @@
 //! `scripts/setup.sh` installs what this needs; without it the test fails and says so, rather
 //! than skipping, so that CI cannot pass without running it.
 
+use crate::harness::site::ADMIN_TOKEN;
 use crate::harness::{Host, guests, repo_root};
 use anyhow::{Context, Result, bail, ensure};
 use std::io::Read;
@@ -35,7 +36,8 @@ fn academemes_in_a_real_browser() -> Result<()> {
 
     guests();
     // A fresh data folder, so the site is freshly seeded.
-    let host = Host::up(&root.join("manifests/academemes.toml"), &[])?;
+    let token = [("ACADEMEMES_ADMIN_TOKEN", ADMIN_TOKEN)];
+    let host = Host::up_with_env(&root.join("manifests/academemes.toml"), &[], &token)?;
     wait_for_seed(&host)?;
 
     // Each run overwrites the screenshots (their names are fixed); a failure's is removed first
@@ -129,6 +131,7 @@ fn run_script(browser_dir: &Path, base: &str, artifacts: &Path) -> Result<Script
         .arg(artifacts)
         .current_dir(browser_dir)
         .env("NEBULA_CHROMIUM", CHROMIUM)
+        .env("ACADEMEMES_ADMIN_TOKEN", ADMIN_TOKEN)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,12 +1,14 @@
 //! What every integration test needs: the guest components built once, a `nebula-host` child
 //! process serving on 127.0.0.1:0, a small blocking HTTP/1.1 client, manifests written into
-//! temp folders, and a runner for the one-shot subcommands (`check`, `inspect`).
+//! temp folders, a runner for the one-shot subcommands (`check`, `inspect`), and Academemes
+//! ready to test ([`site`]).
 
 mod cli;
 mod guests;
 mod host;
 pub mod http;
 mod manifest;
+pub mod site;
 
 pub use cli::run_cli;
 pub use guests::{guests, repo_root};

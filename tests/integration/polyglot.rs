@@ -160,7 +160,8 @@ fn host_cli(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
 
 /// A host serving Academemes on a fresh database, once the seed's memes are listed.
 fn site() -> Result<Host> {
-    let host = Host::up_with_cache(academemes(), &[], &shared_cache())?;
+    let token = [("ACADEMEMES_ADMIN_TOKEN", crate::harness::site::ADMIN_TOKEN)];
+    let host = Host::up_with_cache_and_env(academemes(), &[], &shared_cache(), &token)?;
     wait_for_tags(&host, "/api/tagcloud")?;
     Ok(host)
 }

@@ -81,13 +81,31 @@ impl Host {
     pub fn up_with_cache(manifest: &Path, extra_args: &[&str], cache_dir: &Path) -> Result<Host> {
         let mut args: Vec<OsString> = vec!["up".into(), manifest.into()];
         args.extend(extra_args.iter().map(OsString::from));
-        Self::start(&args, cache_dir)
+        Self::start(&args, cache_dir, &[])
+    }
+
+    /// Like [`Host::up`], with these environment variables set for the host (e.g. a route's
+    /// bearer token).
+    pub fn up_with_env(manifest: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Result<Host> {
+        Self::up_with_cache_and_env(manifest, extra_args, shared_cache(), env)
+    }
+
+    /// [`Host::up_with_cache`] and [`Host::up_with_env`] at once.
+    pub fn up_with_cache_and_env(
+        manifest: &Path,
+        extra_args: &[&str],
+        cache_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Host> {
+        let mut args: Vec<OsString> = vec!["up".into(), manifest.into()];
+        args.extend(extra_args.iter().map(OsString::from));
+        Self::start(&args, cache_dir, env)
     }
 
     /// `nebula-host serve COMPONENT --listen 127.0.0.1:0`: one component at every path.
     pub fn serve(component: &Path) -> Result<Host> {
         let args: Vec<OsString> = vec!["serve".into(), component.into()];
-        Self::start(&args, shared_cache())
+        Self::start(&args, shared_cache(), &[])
     }
 
     /// Runs `nebula-host up MANIFEST` expecting it to refuse to start: returns how it exited, or
@@ -103,7 +121,7 @@ impl Host {
         }
     }
 
-    fn start(args: &[OsString], cache_dir: &Path) -> Result<Host> {
+    fn start(args: &[OsString], cache_dir: &Path, env: &[(&str, &str)]) -> Result<Host> {
         let data = tempfile::tempdir()?;
         let mut child = Command::new(HOST_BIN)
             .args(args)
@@ -112,6 +130,7 @@ impl Host {
             .env("NEBULA_DATA_DIR", data.path())
             // The tests read the host's default log lines; a developer's filter must not hide them.
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
