@@ -84,13 +84,8 @@ impl Host {
         Self::start(&args, cache_dir, &[])
     }
 
-    /// Like [`Host::up`], with these environment variables set for the host (e.g. a route's
-    /// bearer token).
-    pub fn up_with_env(manifest: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Result<Host> {
-        Self::up_with_cache_and_env(manifest, extra_args, shared_cache(), env)
-    }
-
-    /// [`Host::up_with_cache`] and [`Host::up_with_env`] at once.
+    /// Like [`Host::up_with_cache`], with these environment variables set for the host (e.g.
+    /// a route's bearer token).
     pub fn up_with_cache_and_env(
         manifest: &Path,
         extra_args: &[&str],
