@@ -128,6 +128,28 @@ pub fn page(form: &GenerateForm<'_>) -> String {
     ))
 }
 
+/// The form again, filled in from what was sent, with `message` announced.
+pub fn page_again(sent: &crate::upload::Form, message: &str) -> String {
+    let text = |name| sent.text(name);
+    let (template, top, bottom, size, title, tags) = (
+        text("template"),
+        text("top"),
+        text("bottom"),
+        text("size"),
+        text("title"),
+        text("tags"),
+    );
+    page(&GenerateForm {
+        template: &template,
+        top: &top,
+        bottom: &bottom,
+        size: &size,
+        title: &title,
+        tags: &tags,
+        error: Some(message),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

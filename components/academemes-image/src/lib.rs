@@ -304,8 +304,8 @@ fn span(i: usize, target: usize, source: usize) -> (usize, usize) {
     (from, to)
 }
 
-/// RGB with transparency composed over white (the page's background).
-fn flatten(image: &Image) -> Vec<u8> {
+/// 8-bit RGB with transparency composed over white (the page's background).
+pub fn rgb_over_white(image: &Image) -> Vec<u8> {
     image
         .rgba
         .chunks_exact(4)
@@ -319,7 +319,7 @@ fn flatten(image: &Image) -> Vec<u8> {
 
 /// A PNG of the pixels alone (8-bit RGB; transparency composed over white).
 pub fn encode_png(image: &Image) -> Vec<u8> {
-    memegen::png::encode_rgb(image.width, image.height, &flatten(image))
+    memegen::png::encode_rgb(image.width, image.height, &rgb_over_white(image))
 }
 
 /// A baseline JPEG of the pixels alone at `quality` (1–100), transparency over white.
@@ -328,7 +328,7 @@ pub fn encode_jpeg(image: &Image, quality: u8) -> Vec<u8> {
     let encoder = jpeg_encoder::Encoder::new(&mut out, quality);
     // Dimensions are at most MAX_SIDE, within u16; encoding into a Vec cannot fail otherwise.
     let encoded = encoder.encode(
-        &flatten(image),
+        &rgb_over_white(image),
         image.width as u16,
         image.height as u16,
         jpeg_encoder::ColorType::Rgb,

@@ -17,7 +17,7 @@ extern crate alloc;
 mod generated;
 mod prepare;
 
-use academemes_core::generate::{GenerateForm, page as generate_page};
+use academemes_core::generate::page_again;
 use academemes_core::html::{UploadForm, upload_page};
 use academemes_core::http::{Reply, header, html, json, json_error, number, see_other};
 use academemes_core::upload::{Form, Rejection, from_multipart};
@@ -79,27 +79,10 @@ fn form_again(rejection: &Rejection) -> Outcome {
 }
 
 /// The generator's form again, filled in from the request, with the message announced.
-pub fn generate_again(input: &Input, message: &str, status: u16) -> Outcome {
+fn generate_again(input: &Input, message: &str, status: u16) -> Outcome {
     let form = Form::parse(header(&input.request, "content-type"), &input.request.body)
         .unwrap_or_default();
-    let (template, top, bottom, size, title, tags) = (
-        form.text("template"),
-        form.text("top"),
-        form.text("bottom"),
-        form.text("size"),
-        form.text("title"),
-        form.text("tags"),
-    );
-    let page = generate_page(&GenerateForm {
-        template: &template,
-        top: &top,
-        bottom: &bottom,
-        size: &size,
-        title: &title,
-        tags: &tags,
-        error: Some(message),
-    });
-    html(status, page).done()
+    html(status, page_again(&form, message)).done()
 }
 
 export_handler!(Upload);

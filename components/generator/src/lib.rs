@@ -39,7 +39,6 @@
 
 extern crate alloc;
 
-use academemes_core::generate::{GenerateForm, page as generate_page};
 use academemes_core::upload::Form;
 use memegen::web::{Carried, encode_carried};
 use memegen::{Base, TextSize};
@@ -135,15 +134,7 @@ fn base_image(
         (status, e.to_string())
     })?;
     let image = academemes_image::resize(&image, MAX_PICTURE_SIDE, MAX_PICTURE_SIDE);
-    let rgb = image
-        .rgba
-        .chunks_exact(4)
-        .flat_map(|p| {
-            let a = u32::from(p[3]);
-            let over = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-            [over(p[0]), over(p[1]), over(p[2])]
-        })
-        .collect();
+    let rgb = academemes_image::rgb_over_white(&image);
     Ok(Some((image.width, image.height, rgb)))
 }
 
@@ -291,23 +282,7 @@ fn refuse(req: &Request, form: &Form, status: u16, message: &str) -> Outcome {
     if !browser {
         return text(status, message);
     }
-    let (template, top, bottom, size, title, tags) = (
-        form.text("template"),
-        form.text("top"),
-        form.text("bottom"),
-        form.text("size"),
-        form.text("title"),
-        form.text("tags"),
-    );
-    let page = generate_page(&GenerateForm {
-        template: &template,
-        top: &top,
-        bottom: &bottom,
-        size: &size,
-        title: &title,
-        tags: &tags,
-        error: Some(message),
-    });
+    let page = academemes_core::generate::page_again(form, message);
     respond(
         status,
         vec![
