@@ -423,6 +423,7 @@ fn the_tag_cloud_asks_for_the_following_pages() -> Result<()> {
     let manifest = Manifest::new()
         .raw(
             "\n[collections.memes]\nindexes = [\"new\"]\n[collections.images]\n\
+             [collections.thumbs]\n[collections.search]\n\
              [collections.votes]\ncounter = true\n[collections.tags]\nindexes = [\"new\"]\n",
         )
         // The limits of manifests/academemes.toml.
@@ -440,7 +441,7 @@ fn the_tag_cloud_asks_for_the_following_pages() -> Result<()> {
         .raw(
             "internal = true\nreads = [{ name = \"now\", op = \"now\" }, \
              { name = \"memes\", op = \"count\", collection = \"memes\" }]\n\
-             may_write = [\"memes\", \"images\", \"votes\", \"tags\"]\n\
+             may_write = [\"memes\", \"images\", \"thumbs\", \"votes\", \"tags\", \"search\"]\n\
              [startup]\nwhen_empty = \"memes\"\nrun = \"POST /_internal/seed\"\n",
         )
         .write(dir.path())?;

@@ -112,7 +112,8 @@ pub fn render_on(
 /// Renders several memes with one parsed font: parsing it is most of a caption's memory and
 /// time, and a guest's allocator may never give memory back within a request.
 pub struct Renderer {
-    face: caption::Face,
+    /// Parsed on the first caption: template galleries render without any.
+    face: core::cell::OnceCell<caption::Face>,
 }
 
 impl Default for Renderer {
@@ -124,7 +125,7 @@ impl Default for Renderer {
 impl Renderer {
     pub fn new() -> Renderer {
         Renderer {
-            face: caption::Face::load(),
+            face: core::cell::OnceCell::new(),
         }
     }
 
@@ -155,8 +156,12 @@ impl Renderer {
                 canvas::Canvas::from_rgb8(width as usize, height as usize, rgb)
             }
         };
-        caption::caption(&mut canvas, &self.face, top, caption::Band::Top, size);
-        caption::caption(&mut canvas, &self.face, bottom, caption::Band::Bottom, size);
+        for (text, band) in [(top, caption::Band::Top), (bottom, caption::Band::Bottom)] {
+            if !caption::clean(text).is_empty() {
+                let face = self.face.get_or_init(caption::Face::load);
+                caption::caption(&mut canvas, face, text, band, size);
+            }
+        }
         Ok((canvas.w as u32, canvas.h as u32, canvas.to_rgb8()))
     }
 }
