@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -473,9 +474,13 @@ class Harness:
             argv = host + ["serve", str(HTTP_HELLO_WASM), "--listen", listen, "--cache-dir", str(cache)]
         elif kind == "academemes":
             assert self.academemes_data is not None
+            # The moderation routes need a token to start; the load is one address, so the
+            # routes' per-client rate limits are lifted (`--rate-limits off`).
+            os.environ.setdefault("ACADEMEMES_ADMIN_TOKEN", secrets.token_hex(32))
             argv = host + [
                 "up", str(ACADEMEMES), "--listen", listen,
                 "--data", str(self.academemes_data), "--cache-dir", str(cache),
+                "--rate-limits", "off",
             ]
         elif kind == "wasmtime":
             assert self.wasmtime

@@ -5,6 +5,7 @@
 //! HTTP stays in `server`: this module sees an `http::Request` (the vocabulary wasi:http
 //! components speak too) and gives back an [`Answer`], whole or streamed.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -59,7 +60,7 @@ impl MemoUse {
 }
 
 /// Serves one request: the one place that routes it and decides how it is answered.
-pub async fn handle<B>(app: &App, request: http::Request<B>) -> Answer
+pub async fn handle<B>(app: &App, request: http::Request<B>, peer: IpAddr) -> Answer
 where
     B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<wasmtime_wasi_http::Error> + Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -71,7 +72,7 @@ where
     // 2. Route, once: not found, wrong method, a wasi:http component, or a pure route.
     let method = request.method().as_str().to_owned();
     let (route, params) = match app.route(&method, request.uri().path()) {
-        Routed::Found { route, params } => (&app.routes[route], params),
+        Routed::Found { route, params } => (route, params),
         Routed::NotFound => {
             let answer = Answer::Whole(Reply::not_found());
             crate::log::access(&method, "-", answer.status(), start, "-", "off");
@@ -83,13 +84,21 @@ where
             return answer;
         }
     };
+    let (index, route) = (route, &app.routes[route]);
     let (answer, memo) = match route.proxy() {
         // The component streams the request and its response itself: steps 3–5 are its own.
         Some(grants) => (proxy(app, route, grants, request).await, MemoUse::Off),
         None => {
             let (parts, body) = request.into_parts();
-            let (reply, memo) = pure(app, route, Head::of(&parts), params, Whole(body)).await;
-            (Answer::Whole(reply), memo)
+            let mut head = Head::of(&parts, Some(peer));
+            // The route's guards admit the request (or not) before its body is read.
+            match app.guards.admit(index, head.peer, &mut head.headers) {
+                Ok(()) => {
+                    let (reply, memo) = pure(app, route, head, params, Whole(body)).await;
+                    (Answer::Whole(reply), memo)
+                }
+                Err(reply) => (Answer::Whole(reply), MemoUse::Off),
+            }
         }
     };
     let template = route.decl.path.as_str();
@@ -415,6 +424,7 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
         path: route.decl.path.to_string(),
         query: String::new(),
         headers: Vec::new(),
+        peer: None,
     };
     let (reply, _) = run(app, route, head, Vec::new(), Bytes::new()).await;
     // Hosts sharing a store may start together: the seed's writes apply only while the

@@ -44,7 +44,7 @@ pub async fn serve(
         .max_buf_size(DEFAULT_MAX_BUF.max(max_header.saturating_add(8192)));
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -60,7 +60,7 @@ pub async fn serve(
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(serve_one(&app, req).await) }
+            async move { Ok::<_, Infallible>(serve_one(&app, req, peer.ip()).await) }
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -78,8 +78,12 @@ pub async fn serve(
 }
 
 /// Hands one request to the request path and its answer back to hyper.
-async fn serve_one(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
-    match handler::handle(app, req).await {
+async fn serve_one(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    peer: std::net::IpAddr,
+) -> hyper::Response<Body> {
+    match handler::handle(app, req, peer).await {
         Answer::Whole(reply) => to_hyper(reply),
         Answer::Streamed(response) => response,
     }
