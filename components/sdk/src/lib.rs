@@ -2,7 +2,7 @@
 //!
 //! Handlers are `no_std` so that the component imports nothing: Rust's std on wasm32-wasip2
 //! pulls in `wasi:cli/environment`, `exit` and stderr for its panic machinery even when a
-//! handler does no I/O. This crate supplies what std would: an allocator (a bump allocator: each instance serves one request) and a
+//! handler does no I/O. This crate supplies what std would: an allocator (a bump allocator with free lists: each instance serves one request) and a
 //! panic handler.
 #![no_std]
 
@@ -42,12 +42,12 @@ pub fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Out
     Outcome::Respond((response, Vec::new()))
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", test))]
 mod heap;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: heap::Bump = heap::Bump::new();
+static ALLOCATOR: heap::Heap<heap::Wasm> = heap::Heap::new(heap::Wasm);
 
 /// A panic traps the instance; the host answers 500 and logs the trap.
 #[cfg(target_arch = "wasm32")]
