@@ -336,6 +336,9 @@ fn log_cache(id: &str, outcome: &CacheOutcome) {
             millis,
             stored: false,
         } => eprintln!("component `{id}`: compiled in {millis}ms"),
+        CacheOutcome::Baseline { millis } => eprintln!(
+            "component `{id}`: baseline code compiled in {millis}ms serves until the optimized code is compiled"
+        ),
         CacheOutcome::Damaged { reason, millis } => eprintln!(
             "component `{id}`: compile cache entry is damaged ({reason}); recompiling (took {millis}ms)"
         ),

@@ -9,6 +9,7 @@ mod epoch;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
+mod tier;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,8 +25,10 @@ pub use bindings::{
     Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Put, Read, ReadOp, ReadResult,
     ReadValue, Request, Response, Write,
 };
+use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
 pub use purity::{Kind, Verdict};
+pub use tier::{Tier, Tiers};
 
 /// Per-call limits (from the manifest, or defaults for `serve`).
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +48,9 @@ pub enum CallError {
     Trap(String),
 }
 
+/// Freed pool slots kept ready for reuse (see `Runtime::new`).
+const WARM_SLOTS: u32 = 16;
+
 /// Settings for the engine and its pooling allocator.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -52,6 +58,8 @@ pub struct EngineSettings {
     pub max_memory: u64,
     /// Instances that may exist at once.
     pub max_instances: u32,
+    /// Which compilers to use (default: `NEBULA_TIERS`, else tiered).
+    pub tiers: Tiers,
 }
 
 impl Default for EngineSettings {
@@ -59,6 +67,7 @@ impl Default for EngineSettings {
         EngineSettings {
             max_memory: 64 << 20,
             max_instances: 256,
+            tiers: Tiers::from_env(),
         }
     }
 }
@@ -70,6 +79,16 @@ pub struct Runtime {
     linker: Arc<Linker<State>>,
     cache: CompileCache,
     ticker: epoch::Ticker,
+    /// Winch's engine, for components not in the cache yet (see `tier`).
+    baseline: Option<Baseline>,
+    tiers: Tiers,
+}
+
+/// The baseline compiler's engine and its linker for pure components.
+#[derive(Clone)]
+struct Baseline {
+    engine: Engine,
+    linker: Arc<Linker<State>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -130,6 +149,10 @@ pub struct Loaded {
     pub digest: [u8; 32],
     pub verdict: Verdict,
     pub cache: CacheOutcome,
+    /// Whose code it runs; baseline code is replaced once the optimized code is compiled.
+    pub tier: Tier,
+    /// For baseline code that is to be upgraded: what the optimizing compile needs.
+    pending: Option<tier::Pending>,
     pre: Option<bindings::HandlerPre<State>>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
@@ -140,6 +163,7 @@ impl std::fmt::Debug for Loaded {
         f.debug_struct("Loaded")
             .field("id", &self.id)
             .field("verdict", &self.verdict)
+            .field("tier", &self.tier)
             .finish()
     }
 }
@@ -157,7 +181,13 @@ impl Runtime {
             .total_tables(n * 4)
             .total_stacks(n)
             .max_memory_size(usize::try_from(settings.max_memory).context("memory cap too large")?)
-            .table_keep_resident(16 << 10);
+            .table_keep_resident(16 << 10)
+            // Memory follows load: a freed instance's slots stay warm (image mapped, up to the
+            // keep-resident size resident) for the next instance. wasmtime's default keeps 100
+            // warm slots and takes never-used slots until it has them, so a burst spreads over
+            // 100+ slots that all stay resident after it. Slots go to their own component first,
+            // so a few warm ones per component are enough for reuse.
+            .max_unused_warm_slots(WARM_SLOTS);
         // Reset memory that a request dirtied instead of unmapping it: with Linux's PAGEMAP_SCAN
         // only the dirty pages of a slot are reset (by memset), so a large resident prefix costs
         // nothing; without it the prefix is reset whole, so keep it small. Either way no madvise
@@ -173,31 +203,121 @@ impl Runtime {
             pool.linear_memory_keep_resident(128 << 10);
         }
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // Tiered, Cranelift compiles in the background on one low-priority thread (see `tier`):
+        // its own worker threads would compete with the requests being served.
+        config.parallel_compilation(settings.tiers != Tiers::Tiered);
         let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
         let mut linker = Linker::<State>::new(&engine);
         link_stubs(&mut linker)?;
-        let ticker = epoch::Ticker::new(engine.weak());
+        let baseline = if settings.tiers.uses_baseline() {
+            let engine = Engine::new(&tier::baseline_config()).map_err(anyhow::Error::from)?;
+            let mut linker = Linker::<State>::new(&engine);
+            link_stubs(&mut linker)?;
+            Some(Baseline {
+                engine,
+                linker: Arc::new(linker),
+            })
+        } else {
+            None
+        };
+        let mut engines = vec![engine.weak()];
+        engines.extend(baseline.as_ref().map(|b| b.engine.weak()));
+        let ticker = epoch::Ticker::new(engines);
         Ok(Runtime {
             engine,
             linker: Arc::new(linker),
             cache,
             ticker,
+            baseline,
+            tiers: settings.tiers,
         })
     }
 
-    /// Reads, judges and (if servable) pre-instantiates a component.
+    /// Reads, judges and (if servable) pre-instantiates a component: from the cache, else on
+    /// baseline code (a pure component, when tiered) or compiled optimized now.
     pub fn load(&self, id: &str, path: &Path) -> anyhow::Result<Loaded> {
         let wasm = std::fs::read(path)
             .with_context(|| format!("reading component `{id}` from `{}`", path.display()))?;
         let digest = *blake3::hash(&wasm).as_bytes();
+        let compiling = || format!("compiling component `{id}` (`{}`)", path.display());
+        let damaged = match self.cache.lookup(&self.engine, &digest) {
+            Lookup::Hit(component) => {
+                return self.prepare(id, digest, component, CacheOutcome::Hit, None);
+            }
+            Lookup::Miss => None,
+            // A damaged entry is replaced before serving, so the next start finds it whole.
+            Lookup::Damaged(reason) => Some(reason),
+        };
+        if damaged.is_none()
+            && let Some(loaded) = self.load_baseline(id, &wasm, digest)
+        {
+            return Ok(loaded);
+        }
         let (component, cache) = self
             .cache
-            .load_or_compile(&self.engine, &wasm, &digest)
-            .with_context(|| format!("compiling component `{id}` (`{}`)", path.display()))?;
+            .compile(&self.engine, &wasm, &digest, damaged)
+            .with_context(compiling)?;
+        self.prepare(id, digest, component, cache, None)
+    }
+
+    /// Compiles a pure component with Winch and prepares it, or says `None` (no baseline tier,
+    /// Winch refused the wasm, or the component is not pure: those compile optimized at once).
+    fn load_baseline(&self, id: &str, wasm: &[u8], digest: [u8; 32]) -> Option<Loaded> {
+        let baseline = self.baseline.as_ref()?;
+        let start = Instant::now();
+        let component = match Component::new(&baseline.engine, wasm) {
+            Ok(component) => component,
+            Err(e) => {
+                eprintln!(
+                    "component `{id}`: the baseline compiler cannot compile it ({e}); compiling optimized code now"
+                );
+                return None;
+            }
+        };
+        let millis = start.elapsed().as_millis();
+        if !self.judge(&component).is_pure() {
+            return None;
+        }
+        let pending = (self.tiers == Tiers::Tiered).then(|| tier::Pending {
+            runtime: self.clone(),
+            wasm: wasm.into(),
+        });
+        let cache = CacheOutcome::Baseline { millis };
+        match self.prepare(id, digest, component, cache, pending) {
+            Ok(loaded) => Some(loaded),
+            Err(e) => {
+                eprintln!("component `{id}`: {e:#}; compiling optimized code now");
+                None
+            }
+        }
+    }
+
+    /// Compiles the optimized code of a component and stores it in the cache (the background
+    /// half of tiering).
+    fn optimize(&self, id: &str, wasm: &[u8], digest: [u8; 32]) -> anyhow::Result<Loaded> {
+        let (component, cache) = self
+            .cache
+            .compile(&self.engine, wasm, &digest, None)
+            .with_context(|| format!("compiling component `{id}`"))?;
+        self.prepare(id, digest, component, cache, None)
+    }
+
+    /// Judges a compiled component and pre-instantiates it with its engine's linker.
+    fn prepare(
+        &self,
+        id: &str,
+        digest: [u8; 32],
+        component: Component,
+        cache: CacheOutcome,
+        pending: Option<tier::Pending>,
+    ) -> anyhow::Result<Loaded> {
         let verdict = self.judge(&component);
+        let (tier, linker) = match &self.baseline {
+            Some(b) if Engine::same(component.engine(), &b.engine) => (Tier::Baseline, &b.linker),
+            _ => (Tier::Optimized, &self.linker),
+        };
         let pre = if verdict.is_pure() {
-            let pre = self
-                .linker
+            let pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
                 .and_then(|p| bindings::HandlerPre::new(p).map_err(anyhow::Error::from))
@@ -215,6 +335,8 @@ impl Runtime {
             digest,
             verdict,
             cache,
+            tier,
+            pending,
             pre,
             proxy,
         })
@@ -222,15 +344,9 @@ impl Runtime {
 
     /// The import names and export names of a compiled component, and the policy's verdict.
     pub fn judge(&self, component: &Component) -> Verdict {
-        let ty = component.component_type();
-        let imports: Vec<String> = ty
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
-        let exports: Vec<String> = ty
-            .exports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
+        let (ty, engine) = (component.component_type(), component.engine());
+        let imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_owned()).collect();
+        let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
         Verdict::judge(
             imports.iter().map(String::as_str),
             exports.iter().map(String::as_str),
@@ -273,8 +389,9 @@ impl Runtime {
         };
         let wasi =
             (!component.verdict.stubbed.is_empty()).then(|| Box::new(deterministic_wasi(input)));
+        // The engine whose code this is: baseline code runs on Winch's engine.
         let mut store = Store::new(
-            &self.engine,
+            pre.engine(),
             State {
                 limiter: Limiter {
                     cap: limits.memory,
