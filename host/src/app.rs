@@ -351,6 +351,10 @@ fn log_cache(id: &str, outcome: &CacheOutcome) {
             millis,
             stored: false,
         } => tracing::info!(component = %id, "component `{id}`: compiled in {millis}ms"),
+        CacheOutcome::Baseline { millis } => tracing::info!(
+            component = %id,
+            "component `{id}`: baseline code compiled in {millis}ms serves until the optimized code is compiled"
+        ),
         CacheOutcome::Damaged { reason, millis } => tracing::warn!(
             component = %id,
             "component `{id}`: compile cache entry is damaged ({}); recompiling (took {millis}ms)",

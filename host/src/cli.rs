@@ -418,8 +418,13 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime_for(manifest: &Manifest, cache_dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
+    // Optimized code only: `check` fills the compile cache for the starts that follow.
+    let settings = EngineSettings {
+        tiers: component::Tiers::Optimized,
+        ..crate::app::engine_settings(manifest)
+    };
     Ok(Runtime::new(
-        &crate::app::engine_settings(manifest),
+        &settings,
         CompileCache::new(cache_dir.or_else(CompileCache::default_dir)),
     )?)
 }
