@@ -29,7 +29,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import GUESTS, RELEASE, Server, free_port, parse_wrk, request  # noqa: E402
+from paths import GUESTS, RELEASE  # noqa: E402
+from servers import Server, free_port, request  # noqa: E402
+from wrk import parse_wrk  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 FLOODERS = 300

@@ -1,15 +1,30 @@
-"""Writes bench/RESULTS.md from the harness's results (bench/run.py)."""
+"""Writes bench/RESULTS.md from the harness's results (bench/run.py): the goals of issue #13
+with PASS/MISS, the like-for-like headline, then every scenario's table."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-NATIVE = "native hyper hello"
-SERVE = "nebula pure hello (serve)"
-NOOP = "pure no-op route (memo = false)"
-MEMO = "pure memoized route (hit)"
-HTTP = "nebula wasi:http hello"
-WASMTIME = "wasmtime serve wasi:http hello"
+from scenarios.academemes import HOME_MISS, VOTE_1, VOTE_64
+from scenarios.cold import ACADEMEMES, ACADEMEMES_OPTIMIZED
+from scenarios.http import HTTP, MEMO, NATIVE, NOOP, SERVE, WASMTIME
+
+# Votes per second before group commit (issue #13): the figure goal 2 multiplies.
+VOTES_BEFORE = 3900.0
+
+# Why a goal is missed and what was tried, for each goal that this code base misses; printed
+# under the goals table for every MISS (a MISS without a note says so).
+MISS_NOTES: dict[str, str] = {
+    "2a": "group commit is lane C's change to the effects store (one durable redb transaction "
+    "shared by concurrent writes); until it lands every vote is its own fsync, so votes/s hardly "
+    "grows with connections.",
+    "2b": "as 2a: without group commit a vote costs one fsync whatever the concurrency.",
+    "5": "thumbnails are lane D's change (made at upload/generation, served with `srcset`); until it "
+    "lands the grids load every meme's full image.",
+    "6b": "Spin cannot be built on this machine: `spin up` comes only from Spin's release source "
+    "on GitHub, which is out of reach; crates.io has `spin-cli` 0.0.0, a placeholder, and none of "
+    "Spin's runtime crates. The harness says so instead of comparing with another runtime.",
+}
 
 
 def _f(v, fmt="{:.1f}", none="—"):
@@ -41,10 +56,22 @@ def _verdict(ok) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "MISS")
 
 
-def targets(r: dict) -> list[list[str]]:
+def _spread(s: dict | None, fmt: str = "{:.1f}") -> str:
+    """'median (min–max)' of a spread dict."""
+    if not s:
+        return "—"
+    return f"{fmt.format(s['median'])} ({fmt.format(s['min'])}–{fmt.format(s['max'])})"
+
+
+def goals(r: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(id, goal, measured, ok) for every goal of issue #13."""
     sc = {s["name"]: s for s in r["scenarios"] if "skipped" not in s and s.get("requests")}
     cold = {(c["name"], c["cache"]): c for c in r["cold"] if c.get("reps")}
-    rows = []
+    comp = {c["bench"]: c for c in r["compute"]}
+    idle = {i["name"]: i for i in r["idle"]}
+    load = r.get("load") or {}
+    rss = r.get("academemes_rss") or {}
+    out: list[tuple[str, str, str, bool | None]] = []
 
     def cpu(name):
         return sc.get(name, {}).get("cpu_us_per_req")
@@ -52,68 +79,104 @@ def targets(r: dict) -> list[list[str]]:
     def rps(name):
         return sc.get(name, {}).get("rps")
 
-    def add(target, measured, ok):
-        rows.append([target, measured, _verdict(ok)])
-
-    for label, name in (("pure hello, `serve` (memo hit)", SERVE), ("pure hello, no-op route (memo off)", NOOP)):
-        c, n, w = cpu(name), cpu(NATIVE), cpu(WASMTIME)
-        add(f"{label}: server CPU ≤ 25 µs/request", _f(c, "{:.1f} µs"), None if c is None else c <= 25)
-        add(
-            f"{label}: CPU ≤ 3× native hyper",
-            _f(c / n if c and n else None, "{:.2f}×") + (f" ({c:.1f} vs {n:.1f} µs)" if c and n else ""),
-            None if not (c and n) else c <= 3 * n,
-        )
-        add(
-            f"{label}: CPU ≤ 1/7 of wasmtime serve",
-            _f(c / w if c and w else None, "{:.3f}× (1/7 = 0.143×)") + (f" ({c:.1f} vs {w:.1f} µs)" if c and w else ""),
-            None if not (c and w) else c <= w / 7,
-        )
-        p, wr = rps(name), rps(WASMTIME)
-        add(
-            f"{label}: req/s ≥ 5× wasmtime serve",
-            _f(p / wr if p and wr else None, "{:.2f}×") + (f" ({p:.0f} vs {wr:.0f})" if p and wr else ""),
-            None if not (p and wr) else p >= 5 * wr,
-        )
-    h, wr = rps(HTTP), rps(WASMTIME)
-    add(
-        "wasi:http hello: req/s ≥ 1.5× wasmtime serve",
-        _f(h / wr if h and wr else None, "{:.2f}×") + (f" ({h:.0f} vs {wr:.0f})" if h and wr else ""),
-        None if not (h and wr) else h >= 1.5 * wr,
-    )
-    m, n = cpu(MEMO), cpu(NATIVE)
-    add(
-        "memoized hit: CPU ≤ 1.5× native hyper",
-        _f(m / n if m and n else None, "{:.2f}×") + (f" ({m:.1f} vs {n:.1f} µs)" if m and n else ""),
-        None if not (m and n) else m <= 1.5 * n,
-    )
-    cw, cn = cold.get((SERVE, "warm")), cold.get((NATIVE, "n/a"))
-    if cw and cn:
-        ratio = cw["median_ms"] / cn["median_ms"]
-        add(
-            "exec→first-200, warm cache: ≤ 1.5× native hyper",
-            f"{ratio:.2f}× ({cw['median_ms']:.1f} vs {cn['median_ms']:.1f} ms)",
-            ratio <= 1.5,
-        )
-    else:
-        add("exec→first-200, warm cache: ≤ 1.5× native hyper", "—", None)
-    for idle in r["idle"]:
-        add(
-            f"idle ({idle['name']}): ≤ 1 ms CPU per minute",
-            f"{idle['cpu_ms_per_min']:.3f} ms/min",
-            idle["cpu_ms_per_min"] <= 1.0,
-        )
-        unload = "after --idle-unload" if idle.get("idle_unload") is not None else "no --idle-unload flag: components loaded"
-        add(
-            f"idle ({idle['name']}): ≤ 12 MB RSS after components unload",
-            f"{idle['rss_kb'] / 1024:.1f} MB ({unload})",
-            idle["rss_kb"] / 1024 <= 12.0,
-        )
-    for c in r["compute"]:
-        if "ratio" in c:
-            add(f"compute {c['bench']}: wasm/native ≤ 1.3", f"{c['ratio']:.2f}×", c["ratio"] <= 1.3)
+    def ratio(goal_id, goal, a, b, limit, unit="µs", below=True):
+        if a and b:
+            q = a / b
+            out.append((goal_id, goal, f"{q:.2f}× ({a:.1f} vs {b:.1f} {unit})", q <= limit if below else q >= limit))
         else:
-            add(f"compute {c['bench']}: wasm/native ≤ 1.3", "failed", None)
-    return rows
+            out.append((goal_id, goal, "—", None))
+
+    # 1. Memory follows load.
+    seeding = (rss.get("seeding") or {}).get("max_rss_kb")
+    load_max = (load.get("spread") or {}).get("rss_mb_max", {}).get("max")
+    if seeding is not None and load_max is not None:
+        worst = max(seeding / 1024, load_max)
+        out.append(("1a", "RSS ≤ 96 MB through seeding and the load simulation",
+                    f"{worst:.1f} MB (seeding {seeding / 1024:.1f} MB; load simulation max {load_max:.1f} MB)",
+                    worst <= 96))
+    else:
+        out.append(("1a", "RSS ≤ 96 MB through seeding and the load simulation", "—", None))
+    settled = (load.get("spread") or {}).get("rss_anon_mb_settled")
+    out.append(("1b", f"anonymous RSS ≤ 48 MB within {load.get('settle_s', 30):g} s of the load ending, without unloading",
+                _spread(settled, "{:.1f}") + " MB" if settled else "—",
+                None if not settled else settled["median"] <= 48))
+    a = idle.get("academemes")
+    out.append(("1c", "RSS ≤ 15 MB after `--idle-unload`",
+                f"{a['rss_kb'] / 1024:.1f} MB ({a['rss_anon_kb'] / 1024:.1f} MB anonymous)" if a else "—",
+                None if not a else a["rss_kb"] / 1024 <= 15))
+    if load.get("rss_mb_max") is not None and load.get("rss_mb_settled") is not None:
+        out.append(("1d", "the load plot shows RSS coming down",
+                    f"{load['rss_mb_max']:.1f} MB at most under load → {load['rss_mb_settled']:.1f} MB "
+                    f"{load['settle_s']:g} s after (last run)", load["rss_mb_settled"] < load["rss_mb_max"]))
+    else:
+        out.append(("1d", "the load plot shows RSS coming down", "—", None))
+
+    # 2. Group commit.
+    v1, v64 = rps(VOTE_1), rps(VOTE_64)
+    ratio("2a", "votes/s at 64 connections ≥ 8× votes/s at 1 connection", v64, v1, 8, unit="votes/s", below=False)
+    ratio("2b", f"votes/s at 64 connections ≥ 5× the {VOTES_BEFORE:.0f} before group commit",
+          v64, VOTES_BEFORE, 5, unit="votes/s", below=False)
+
+    # 3. Cold start.
+    c = cold.get((ACADEMEMES, "empty"))
+    out.append(("3a", "Academemes, empty compile cache: exec → first 200 on `/` ≤ 3 s",
+                f"{c['median_ms'] / 1e3:.2f} s (min {c['min_ms'] / 1e3:.2f}, max {c['max_ms'] / 1e3:.2f}; "
+                f"Cranelift only: {cold[(ACADEMEMES_OPTIMIZED, 'empty')]['median_ms'] / 1e3:.2f} s)"
+                if c and (ACADEMEMES_OPTIMIZED, "empty") in cold else
+                (f"{c['median_ms'] / 1e3:.2f} s" if c else "—"),
+                None if not c else c["median_ms"] <= 3000))
+    c = cold.get((ACADEMEMES, "warm"))
+    out.append(("3b", "Academemes, warm compile cache: exec → first 200 ≤ 60 ms",
+                f"{c['median_ms']:.1f} ms (min {c['min_ms']:.1f}, max {c['max_ms']:.1f})" if c else "—",
+                None if not c else c["median_ms"] <= 60))
+    cw, cn = cold.get((SERVE, "warm")), cold.get((NATIVE, "n/a"))
+    ratio("3c", "pure hello, warm cache: exec → first 200 ≤ 1.5× native hyper",
+          cw and cw["median_ms"], cn and cn["median_ms"], 1.5, unit="ms")
+
+    # 4. Hot paths.
+    ratio("4a", "pure no-op (memo off) ≤ 1.5× native hyper's CPU per request", cpu(NOOP), cpu(NATIVE), 1.5)
+    ratio("4b", "`wasi:http` hello ≤ 1.3× the pure no-op's CPU per request", cpu(HTTP), cpu(NOOP), 1.3)
+    m = cpu(HOME_MISS)
+    out.append(("4c", "Academemes home page memo miss ≤ 80 µs CPU per request",
+                _spread(sc[HOME_MISS]["spread"]["cpu_us_per_req"]) + " µs" if m else "—",
+                None if not m else m <= 80))
+    mb = comp.get("mandelbrot", {})
+    out.append(("4d", "mandelbrot ≤ 1.3× native (CPU), deadlines kept",
+                f"{mb['ratio']:.2f}×" if "ratio" in mb else "—", None if "ratio" not in mb else mb["ratio"] <= 1.3))
+    bt = comp.get("binary-trees", {})
+    if bt:
+        runs = bt.get("status") == 200 and bt.get("same_output")
+        out.append(("4e", "binary-trees at depth 18 runs (allocator that frees)",
+                    f"depth {bt['n']}: " + (f"runs, {bt['ratio']:.2f}× native" if runs else
+                                            f"status {bt.get('status')}: {str(bt.get('skipped', ''))[:80]}"),
+                    bool(runs) and bt["n"] >= 18))
+    else:
+        out.append(("4e", "binary-trees at depth 18 runs (allocator that frees)", "—", None))
+
+    # 5. Lighter pages.
+    hb = r.get("home_bytes")
+    if hb:
+        out.append(("5", "thumbnails with `srcset` on the grids; bytes per home-page view",
+                    f"{hb['bytes_smallest'] / 1024:.0f} KiB per view ({hb['html_bytes'] / 1024:.0f} KiB HTML, "
+                    f"{hb['images']} images, {hb['images_with_srcset']} with srcset; "
+                    f"{hb['bytes_src'] / 1024:.0f} KiB by `src` alone)",
+                    hb["images_with_srcset"] > 0))
+    else:
+        out.append(("5", "thumbnails with `srcset` on the grids; bytes per home-page view", "—", None))
+
+    # 6. Honest tables.
+    s = r["settings"]
+    out.append(("6a", "every scenario 3 runs with min/median/max",
+                f"{s['runs']} wrk runs per HTTP scenario, {s['compute_reps']} per compute kernel, "
+                f"{s['cold_reps']} cold starts (3 for Academemes with an empty cache), 3 idle windows, "
+                f"{s['load_runs']} load simulations", s["runs"] >= 3 and s["compute_reps"] >= 3 and s["load_runs"] >= 3))
+    h, w = rps(HTTP), rps(WASMTIME)
+    out.append(("6b", "like with like: the same `wasi:http` component on Nebula, `wasmtime serve` and Spin",
+                (f"Nebula {h:.0f} req/s vs wasmtime serve {w:.0f} req/s ({h / w:.2f}×); Spin not measured"
+                 if h and w else "—"), False))
+    out.append(("6c", "the harness installs the `wasmtime` CLI it compares with",
+                r["versions"].get("wasmtime CLI", "not installed"), "wasmtime CLI" in r["versions"]))
+    return out
 
 
 def write_results(r: dict, path: Path) -> None:
@@ -126,7 +189,7 @@ def write_results(r: dict, path: Path) -> None:
         "do not edit by hand. Raw numbers: `bench/out/results.json`."
     )
     L.append("")
-    L.append(f"- Command: `{r['command']}`")
+    L.append(f"- Command: `{r['command']}` at commit `{r.get('commit', '?')}`")
     L.append(f"- Run: {r['started']} → {r['finished']} (UTC){' — quick smoke run' if s['quick'] else ''}")
     L.append(
         f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM, Linux {m['kernel']}; "
@@ -135,8 +198,8 @@ def write_results(r: dict, path: Path) -> None:
     L.append("- Versions: " + "; ".join(v.values()))
     pin = s["pinning"]
     L.append(
-        f"- Load generator: `wrk {s['wrk']}` for every HTTP scenario, after a {s['warmup_s']:g} s "
-        "warm-up run; "
+        f"- Load generator: `wrk {s['wrk']}` for every HTTP scenario, {s['runs']} runs after a "
+        f"{s['warmup_s']:g} s warm-up run; "
         + (
             f"server pinned to CPU {pin['server']}, wrk and the harness to CPU {pin['client']} "
             "(`sched_setaffinity`, same for every scenario)."
@@ -157,26 +220,67 @@ def write_results(r: dict, path: Path) -> None:
     )
     L.append("")
 
-    L.append("## Targets")
+    L.append("## Goals (issue #13)")
     L.append("")
-    L.append(_table(["target", "measured", "verdict"], targets(r)))
+    rows = goals(r)
+    L.append(_table(["#", "goal", "measured", "verdict"], [[g, t, m, _verdict(ok)] for g, t, m, ok in rows]))
+    L.append("")
+    misses = [(g, t) for g, t, _, ok in rows if ok is False]
+    if misses:
+        L.append("Notes on every MISS — what limits it, what was tried:")
+        L.append("")
+        for g, t in misses:
+            L.append(f"- **{g}** ({t}): {MISS_NOTES.get(g, 'no note yet.')}")
+        L.append("")
+
+    L.append("## Headline: the same `wasi:http` component on each runtime")
+    L.append("")
+    sc = {x["name"]: x for x in r["scenarios"] if "skipped" not in x and x.get("requests")}
+    rows = []
+    for name, label in ((HTTP, "Nebula (`nebula-host serve`)"), (WASMTIME, "`wasmtime serve -S cli`")):
+        x = sc.get(name)
+        rows.append([label, _spread(x["spread"]["rps"], "{:.0f}") if x else "not measured",
+                     _spread(x["spread"]["cpu_us_per_req"]) if x else "—"])
+    rows.append(["Spin (`spin up`)", "not measured: cannot be built here (see notes)", "—"])
+    L.append(_table(["runtime", "req/s, median (min–max)", "µs CPU / request, median (min–max)"], rows))
+    L.append("")
+    L.append(
+        "components/bench-http-hello, one `wasi:http/proxy` component, byte-identical on every row. "
+        "The pure world is a different contract (no imports; the host does the HTTP), so its figures "
+        "are not a speedup over these runtimes; they are reported on their own below."
+    )
+    L.append("")
+    L.append("### The pure world, for what it is")
+    L.append("")
+    rows = []
+    for name in (NATIVE, NOOP, MEMO, SERVE, HTTP):
+        x = sc.get(name)
+        if x:
+            rows.append([name, _spread(x["spread"]["cpu_us_per_req"]),
+                         f"{x['cpu_us_per_req'] / sc[NATIVE]['cpu_us_per_req']:.2f}×" if NATIVE in sc else "—"])
+    L.append(_table(["server", "µs CPU / request, median (min–max)", "× native hyper"], rows))
     L.append("")
 
     L.append("## HTTP scenarios")
     L.append("")
+    L.append(
+        f"Each row: a {s['warmup_s']:g} s warm-up, then {s['runs']} wrk runs; req/s and µs CPU per "
+        "request are median (min–max) over the runs, the other columns are the median run's."
+    )
+    L.append("")
     rows = []
     for x in r["scenarios"]:
         if "skipped" in x:
-            rows.append([x["name"], "skipped: " + x["skipped"][:120].replace("|", "/")] + [""] * 10)
+            rows.append([x["name"], "skipped: " + x["skipped"][:120].replace("|", "/")] + [""] * 9)
             continue
+        sp = x.get("spread", {})
         rows.append([
             x["name"],
             f"`{x['request']}` → {x['status']}",
-            _f(x.get("rps"), "{:.0f}"),
+            _spread(sp.get("rps"), "{:.0f}"),
             _us(x.get("p50_us")),
             _us(x.get("p99_us")),
-            _f(x.get("cpu_s_per_10k"), "{:.3f}"),
-            _f(x.get("cpu_us_per_req"), "{:.1f}"),
+            _spread(sp.get("cpu_us_per_req")),
             _mb(x.get("rss_idle_kb")),
             _mb(x.get("rss_peak_kb")),
             x.get("memo", "—"),
@@ -184,7 +288,7 @@ def write_results(r: dict, path: Path) -> None:
             _f(x.get("other_cpu_pct"), "{:.0f}%"),
         ])
     L.append(_table(
-        ["scenario", "request → status", "req/s", "p50", "p99", "CPU-s / 10k req", "µs CPU / req",
+        ["scenario", "request → status", "req/s", "p50", "p99", "µs CPU / req",
          "RSS idle MB", "RSS peak MB", "x-nebula-memo", "errors", "other load"],
         rows,
     ))
@@ -210,7 +314,8 @@ def write_results(r: dict, path: Path) -> None:
             continue
         rows.append([
             c["bench"], f"{c['n']:,}",
-            f"{c['native_cpu_s']:.3f}" if c.get("native_cpu_s") else "—", f"{c['wasm_cpu_s']:.3f}",
+            _spread(c["spread"]["native_cpu_s"], "{:.3f}") if c.get("native_cpu_s") else "—",
+            _spread(c["spread"]["wasm_cpu_s"], "{:.3f}"),
             f"**{c['ratio']:.2f}**",
             f"{c['native_s']:.3f}", f"{c['wasm_s']:.3f}", f"{c['wall_ratio']:.2f}",
             "yes" if c["same_output"] else "**NO**",
@@ -222,7 +327,7 @@ def write_results(r: dict, path: Path) -> None:
     ))
     L.append("")
     L.append(
-        f"Median of {s['compute_reps']} run(s) each. Native: the kernel alone inside "
+        f"Median (min–max) of {s['compute_reps']} run(s) each. Native: the kernel alone inside "
         "`compute-native` (a fresh process per run, process start not counted), pinned to the "
         "server's CPU; its CPU time is the "
         "thread's (`/proc/thread-self/schedstat`). Wasm: `GET /compute/{bench}/{n}` against "
@@ -242,11 +347,14 @@ def write_results(r: dict, path: Path) -> None:
     rows = []
     for i in r["idle"]:
         rows.append([
-            i["name"], f"{i['window_s']:.0f} s", f"{i['cpu_ms']:.3f}", f"{i['cpu_ms_per_min']:.3f}",
+            i["name"], f"{i['window_s']:.0f} s", f"{i['cpu_ms']:.3f}",
+            _spread(i["spread"]["cpu_ms_per_min"], "{:.3f}"),
             f"{i['rss_kb'] / 1024:.1f}", _mb(i.get("rss_anon_kb")), _mb(i.get("rss_file_kb")), str(i["threads"]),
             f"{i['idle_unload']} s" if i.get("idle_unload") is not None else "flag not available",
             f"{i['stat_ticks_ms']:.0f}",
         ])
+    L.append("Three consecutive windows; CPU ms / min is median (min–max) over them, RSS is at the end.")
+    L.append("")
     L.append(_table(["server", "window", "CPU ms", "CPU ms / min", "RSS MB at end", "of which anon MB", "file MB", "threads", "--idle-unload", "/proc/PID/stat ms (10 ms ticks)"], rows))
     L.append("")
 
@@ -255,11 +363,12 @@ def write_results(r: dict, path: Path) -> None:
     L.append("")
     if load:
         L.append(
-            f"Simulated users (bench/load.py): home page, a meme page, its image, a vote 30% of "
+            f"Simulated users (bench/scenarios/load.py): home page, a meme page, its image, a vote 30% of "
             f"the time and an upload 2% of the time; low-step users think "
             f"{load['low_think_ms'][0]:g}–{load['low_think_ms'][1]:g} ms between requests, peak-step "
-            f"users not at all. {load['step_s']:g} s per step, "
-            f"{load['requests']:,} requests, {load['uploads']} uploads. Samples every 0.5 s in "
+            f"users not at all. Steps of {', '.join(f'{x:g}' for x in load['steps_s'])} s; the server "
+            f"runs without `--idle-unload`. {load['runs']} run(s); the table and plot are the last "
+            f"run's ({load['requests']:,} requests, {load['uploads']} uploads). Samples every 0.5 s in "
             "[`out/load.csv`](out/load.csv); plot: [`out/load.svg`](out/load.svg)."
         )
         L.append("")
@@ -268,8 +377,17 @@ def write_results(r: dict, path: Path) -> None:
             rows.append([
                 p["step"], str(p["users"]), f"{p['req_per_s']:.0f}", _f(p["p99_ms"], "{:.2f} ms"),
                 f"{p['cpu_pct']:.1f}", f"{p['rss_mb_max']:.1f}", f"{p['rss_mb_end']:.1f}",
+                f"{p.get('rss_anon_mb_end', 0):.1f}",
             ])
-        L.append(_table(["step", "users", "req/s (mean)", "p99", "server CPU % (mean)", "RSS MB (max)", "RSS MB (end)"], rows))
+        L.append(_table(["step", "users", "req/s (mean)", "p99", "server CPU % (mean)", "RSS MB (max)", "RSS MB (end)", "anon MB (end)"], rows))
+        L.append("")
+        sp = load.get("spread", {})
+        L.append(
+            f"Over the {load['runs']} runs, median (min–max): peak req/s {_spread(sp.get('peak_req_per_s'), '{:.0f}')}; "
+            f"RSS under load at most {_spread(sp.get('rss_mb_max'))} MB (anonymous {_spread(sp.get('rss_anon_mb_max'))} MB); "
+            f"{load['settle_s']:g} s after the load RSS {_spread(sp.get('rss_mb_settled'))} MB, "
+            f"anonymous {_spread(sp.get('rss_anon_mb_settled'))} MB."
+        )
         L.append("")
         if load.get("server_command"):
             L.append(f"Server: `{load['server_command']}`.")

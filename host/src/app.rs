@@ -15,6 +15,7 @@ use crate::component::proxy::{Grants, Origin};
 use crate::component::slot::{Slot, Sweeper};
 use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
 use crate::effects::Effects;
+use crate::guard::Guards;
 use crate::manifest::{ComponentDecl, Limits, Manifest, RouteDecl, ServerLimits, Startup};
 use crate::memo::{self, Memo};
 use crate::router::{MethodMatch, Routed, Router};
@@ -108,6 +109,8 @@ pub struct App {
     pub(crate) routes: Vec<Route>,
     pub(crate) runtime: Runtime,
     pub(crate) effects: Effects,
+    /// Rate limits and tokens, checked before reads and call.
+    pub(crate) guards: Guards,
     pub(crate) memo: Arc<Memo>,
     /// Unloads idle components (only when `up --idle-unload` is given).
     pub(crate) sweeper: Arc<Sweeper>,
@@ -232,12 +235,14 @@ impl App {
                 .iter()
                 .map(|&i| (routes[i].decl.method.clone(), routes[i].decl.path.clone())),
         );
+        let guards = Guards::new(manifest)?;
         Ok(App {
             router,
             public,
             routes,
             runtime,
             effects,
+            guards,
             memo: Memo::new(memo::DEFAULT_MAX_BYTES),
             sweeper,
             activity: Activity::new(),
@@ -342,6 +347,11 @@ pub fn misused_proxies(manifest: &Manifest, is_proxy: impl Fn(&str) -> bool) -> 
                 "gives wasi:http component `{id}` storage `reads`, `may_read` or `may_write`\n  \
                  hint: storage effects are for nebula:pure handlers; remove them from this route"
             )
+        } else if decl.rate_limit.is_some() || decl.auth.is_some() {
+            format!(
+                "gives wasi:http component `{id}` a `rate_limit` or `auth`\n  hint: the host's \
+                 guards apply to nebula:pure routes only; check the client in the component"
+            )
         } else if manifest.startup.as_ref().is_some_and(|s| s.route == i) {
             format!(
                 "runs wasi:http component `{id}` as the `[startup]` route\n  hint: startup runs \
@@ -381,6 +391,10 @@ fn log_cache(id: &str, outcome: &CacheOutcome) {
             millis,
             stored: false,
         } => tracing::info!(component = %id, "component `{id}`: compiled in {millis}ms"),
+        CacheOutcome::Baseline { millis } => tracing::info!(
+            component = %id,
+            "component `{id}`: baseline code compiled in {millis}ms serves until the optimized code is compiled"
+        ),
         CacheOutcome::Damaged { reason, millis } => tracing::warn!(
             component = %id,
             "component `{id}`: compile cache entry is damaged ({}); recompiling (took {millis}ms)",

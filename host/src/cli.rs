@@ -89,6 +89,10 @@ enum Command {
         idle: Idle,
         #[command(flatten)]
         logging: Logging,
+        /// `off` lets every client past the routes' `rate_limit`s: for load tests and
+        /// benchmarks on a machine of your own, never for a public site.
+        #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+        rate_limits: String,
     },
     /// Serve one component at every path, without a manifest.
     Serve {
@@ -167,12 +171,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             cache_dir,
             idle,
             logging: _,
+            rate_limits,
         } => {
             let manifest = Manifest::load(&manifest)?;
             if build {
                 run_builds(&manifest)?;
             }
-            let app = App::from_manifest(
+            let mut app = App::from_manifest(
                 &manifest,
                 &Dirs {
                     data,
@@ -180,6 +185,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     store,
                 },
             )?;
+            if rate_limits == "off" {
+                app.guards.disable_rate_limits();
+                tracing::warn!("rate limits are off (--rate-limits off): for load tests only");
+            }
             let listen = listen
                 .or(manifest.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid"));
@@ -416,8 +425,13 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime_for(manifest: &Manifest, cache_dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
+    // Optimized code only: `check` fills the compile cache for the starts that follow.
+    let settings = EngineSettings {
+        tiers: component::Tiers::Optimized,
+        ..crate::app::engine_settings(manifest)
+    };
     Ok(Runtime::new(
-        &crate::app::engine_settings(manifest),
+        &settings,
         CompileCache::new(cache_dir.or_else(CompileCache::default_dir)),
     )?)
 }

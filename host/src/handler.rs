@@ -10,6 +10,7 @@
 //! pipeline step and `need` round (504 past it). A commit that has started finishes, and its
 //! client gets the real answer even if late: a 504 always means that nothing was written.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -66,7 +67,7 @@ impl MemoUse {
 }
 
 /// Serves one request: the one place that routes it and decides how it is answered.
-pub async fn handle<B>(app: &App, request: http::Request<B>) -> Answer
+pub async fn handle<B>(app: &App, request: http::Request<B>, peer: IpAddr) -> Answer
 where
     B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<wasmtime_wasi_http::Error> + Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -78,7 +79,7 @@ where
     // 2. Route, once: not found, wrong method, a wasi:http component, or a pure route.
     let method = request.method().as_str().to_owned();
     let (route, params) = match app.route(&method, request.uri().path()) {
-        Routed::Found { route, params } => (&app.routes[route], params),
+        Routed::Found { route, params } => (route, params),
         Routed::NotFound => {
             let answer = Answer::Whole(Reply::not_found());
             crate::log::access(&method, "-", answer.status(), start, "-", "off");
@@ -90,6 +91,7 @@ where
             return answer;
         }
     };
+    let (index, route) = (route, &app.routes[route]);
     let deadline = start + route.timeout;
     let (answer, memo) = match route.proxy() {
         // The component streams the request and its response itself: steps 3–5 are its own.
@@ -99,9 +101,16 @@ where
         ),
         None => {
             let (parts, body) = request.into_parts();
-            let head = Head::of(&parts);
-            let (reply, memo) = pure(app, route, head, params, Whole(body), deadline).await;
-            (Answer::Whole(reply), memo)
+            let mut head = Head::of(&parts, Some(peer));
+            // The route's guards admit the request (or not) before its body is read.
+            match app.guards.admit(index, head.peer, &mut head.headers) {
+                Ok(()) => {
+                    let body = Whole(body);
+                    let (reply, memo) = pure(app, route, head, params, body, deadline).await;
+                    (Answer::Whole(reply), memo)
+                }
+                Err(reply) => (Answer::Whole(reply), MemoUse::Off),
+            }
         }
     };
     let template = route.decl.path.as_str();
@@ -523,6 +532,7 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
         path: route.decl.path.to_string(),
         query: String::new(),
         headers: Vec::new(),
+        peer: None,
     };
     let deadline = Instant::now() + route.timeout;
     let (reply, _) = run(app, route, head, Vec::new(), Bytes::new(), deadline).await;

@@ -2,7 +2,8 @@
 //!
 //! The request path, one module per step:
 //! 1. `server` accepts HTTP (hyper) and hands each request, unread, to `handler::handle`;
-//! 2. `handler` routes it once (`router`, through `app`) and decides: a route to a
+//! 2. `handler` routes it once (`router`, through `app`), `guard` checks the route's rate limit
+//!    and token, and `handler` decides: a route to a
 //!    `wasi:http/proxy` component streams the request to it and its response back
 //!    (`component::proxy`; the component does its own I/O within its grants, so 3–5 are its
 //!    own); a pure route reads its body within the route's limit and asks `memo`, which replays
@@ -42,6 +43,7 @@ pub mod cli;
 mod component;
 mod componentize;
 mod effects;
+mod guard;
 mod handler;
 mod log;
 mod manifest;

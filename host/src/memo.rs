@@ -47,11 +47,14 @@ impl Memoized {
 }
 
 /// Whether a route's replies may be memoized: the route allows it (`memo`, on by default), it
-/// cannot write, and it declares no `now` read.
+/// cannot write, and it declares no `now` or `random` read.
 pub fn qualifies(route: &RouteDecl) -> bool {
     route.memo
         && route.may_write.is_empty()
-        && !route.reads.iter().any(|r| matches!(r.op, ReadDeclOp::Now))
+        && !route
+            .reads
+            .iter()
+            .any(|r| matches!(r.op, ReadDeclOp::Now | ReadDeclOp::Random))
 }
 
 /// Everything a memoizable route's reply depends on: the route, its components, the versions of
@@ -479,6 +482,7 @@ mod tests {
                     value: (*v).into(),
                 })
                 .collect(),
+            peer: None,
         }
     }
 

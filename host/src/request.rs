@@ -34,11 +34,13 @@ pub struct Head {
     pub query: String,
     /// Without hop-by-hop headers; values that are not UTF-8 are decoded lossily.
     pub headers: Vec<Header>,
+    /// The client's address, for per-client rate limits; `None` for the host's own requests.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl Head {
-    /// The head of an HTTP request.
-    pub fn of(parts: &http::request::Parts) -> Head {
+    /// The head of an HTTP request from `peer`.
+    pub fn of(parts: &http::request::Parts, peer: Option<std::net::IpAddr>) -> Head {
         let headers = parts
             .headers
             .iter()
@@ -53,6 +55,7 @@ impl Head {
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or("").to_owned(),
             headers,
+            peer,
         }
     }
 
@@ -117,7 +120,7 @@ mod tests {
             .header("X-Bytes", &b"caf\xe9"[..])
             .body(())
             .unwrap();
-        let head = Head::of(&request.into_parts().0);
+        let head = Head::of(&request.into_parts().0, None);
         assert_eq!(head.method, "GET");
         assert_eq!(head.path, "/memes/1");
         assert_eq!(head.query, "page=2&q=a+b");
@@ -142,6 +145,7 @@ mod tests {
                     value: "*/*".into(),
                 },
             ],
+            peer: None,
         };
         assert_eq!(head.take_header("if-none-match").as_deref(), Some("\"a\""));
         assert_eq!(head.take_header("if-none-match"), None);

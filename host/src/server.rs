@@ -72,7 +72,7 @@ pub async fn serve_draining(
             permit = open.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -88,7 +88,7 @@ pub async fn serve_draining(
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(serve_one(&app, req).await) }
+            async move { Ok::<_, Infallible>(serve_one(&app, req, peer.ip()).await) }
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
@@ -114,8 +114,12 @@ pub async fn serve_draining(
 }
 
 /// Hands one request to the request path and its answer back to hyper.
-async fn serve_one(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Body> {
-    match handler::handle(app, req).await {
+async fn serve_one(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    peer: std::net::IpAddr,
+) -> hyper::Response<Body> {
+    match handler::handle(app, req, peer).await {
         Answer::Whole(reply) => to_hyper(reply),
         Answer::Streamed(response) => response,
     }

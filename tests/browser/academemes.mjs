@@ -1,5 +1,6 @@
 // Headless Chromium drives Academemes as a person would: the home page, a meme and its vote
-// button, the upload form, and the generator with its live preview.
+// button (once, and taken back), the upload form, the generator with its live preview and a
+// Unicode caption, search, a report that a moderator hides, and long titles at 390 px.
 //
 //   node tests/browser/academemes.mjs http://127.0.0.1:PORT [ARTIFACTS_DIR]
 //
@@ -27,7 +28,9 @@ const STEP_TIMEOUT_MS = 30_000;
 /// The whole run, browser start to close.
 const RUN_TIMEOUT_MS = 240_000;
 const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 812 };
+const PHONE = { width: 390, height: 844 };
+/// The moderators' token the host was started with (tests/integration/browser.rs sets both).
+const ADMIN_TOKEN = process.env.ACADEMEMES_ADMIN_TOKEN || "";
 
 // ---- Arguments --------------------------------------------------------------------------------
 
@@ -273,7 +276,7 @@ async function main() {
     await shot(page, "home");
   });
 
-  await step("home page on a 375 px phone: no horizontal scrolling", async () => {
+  await step("home page on a 390 px phone: no horizontal scrolling", async () => {
     const phone = await newPage(PHONE);
     await phone.goto(`${ORIGIN}/`);
     await phone.getByRole("heading", { level: 1 }).waitFor();
@@ -297,13 +300,12 @@ async function main() {
     await page.getByRole("button", { name: "Upvote" }).waitFor();
   });
 
-  await step("vote: the count goes up in place and the change is announced", async () => {
+  await step("vote once: the count goes up in place, survives a reload, and a second vote does not count", async () => {
     const form = page.locator("form.vote");
     const count = form.locator("[data-count]");
     const before = Number(await textOf(count));
     check(Number.isInteger(before), `the vote count reads ${JSON.stringify(await textOf(count))}`);
-    const status = page.getByRole("status");
-    check((await status.getAttribute("aria-live")) === "polite", "the vote status is not an aria-live region");
+    check((await form.locator("[data-status]").getAttribute("aria-live")) === "polite", "the vote status is not an aria-live region");
     await shot(page, "meme-before-vote");
     const url = page.url();
     const [response] = await Promise.all([
@@ -313,14 +315,38 @@ async function main() {
     check(response.status() === 200, `the vote answered ${response.status()}`);
     check(new URL(response.url()).pathname.startsWith("/api/"), `the script did not enhance the form: it posted to ${response.url()}`);
     await until(`the count to read ${before + 1}`, async () => Number(await textOf(count)) === before + 1);
-    await until("the vote to be announced", async () => (await textOf(status)).startsWith("Vote counted."));
+    await until("the vote to be announced", async () => (await textOf(form.locator("[data-status]"))).startsWith("Vote counted."));
     check(page.url() === url, `the page navigated to ${page.url()} instead of updating in place`);
-    await form.getByRole("button", { name: "Upvote" }).blur();
+    await form.getByRole("button").blur();
     await shot(page, "meme-after-vote");
-    // The vote was stored: a reload shows it.
+    // The vote was stored for this visitor (the cookie): a reload shows it, as voted.
     await page.reload();
     await until(`the reloaded count to read ${before + 1}`, async () => Number(await textOf(form.locator("[data-count]"))) === before + 1);
-    log(`  "${memeTitle}": ${before} -> ${before + 1} votes`);
+    await page.getByRole("button", { name: "Voted · undo" }).waitFor();
+    check((await textOf(form.locator("[data-status]"))) === "You voted for this meme.", "the page does not say you voted");
+    // Voting again from this browser (a script, the same cookie) changes nothing.
+    const apiVote = `${new URL(page.url()).pathname.replace(/^\/memes\//, "/api/memes/")}/vote`;
+    const again = await page.evaluate(async (path) => (await fetch(path, { method: "POST" })).json(), apiVote);
+    check(again.votes === before + 1 && again.voted === true, `a second vote answered ${JSON.stringify(again)}`);
+    await page.reload();
+    await until(`the count to stay ${before + 1}`, async () => Number(await textOf(form.locator("[data-count]"))) === before + 1);
+    log(`  "${memeTitle}": ${before} -> ${before + 1} votes, once`);
+  });
+
+  await step("unvote: the same button takes the vote back", async () => {
+    const form = page.locator("form.vote");
+    const count = form.locator("[data-count]");
+    const before = Number(await textOf(count));
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "DELETE" && new URL(r.url()).pathname.endsWith("/vote")),
+      page.getByRole("button", { name: "Voted · undo" }).click(),
+    ]);
+    check(response.status() === 200, `the unvote answered ${response.status()}`);
+    await until(`the count to read ${before - 1}`, async () => Number(await textOf(count)) === before - 1);
+    await until("the unvote to be announced", async () => (await textOf(form.locator("[data-status]"))).startsWith("Vote taken back."));
+    await page.getByRole("button", { name: "Upvote" }).waitFor();
+    await page.reload();
+    await until(`the reloaded count to read ${before - 1}`, async () => Number(await textOf(form.locator("[data-count]"))) === before - 1);
   });
 
   await step("vote without JavaScript: the plain form posts and comes back counted", async () => {
@@ -338,6 +364,22 @@ async function main() {
     await until(`the count to read ${before + 1}`, async () => Number(await textOf(noJs.locator("form.vote [data-count]"))) === before + 1);
     await noJs.context().close();
     currentPage = page;
+  });
+
+  await step("vote from a card on the home page", async () => {
+    await page.goto(`${ORIGIN}/?sort=top`);
+    const card = page.locator("ul.grid > li").nth(1);
+    const button = card.locator("form.card-vote button");
+    const count = card.locator("[data-count]");
+    const before = Number(await textOf(count));
+    check((await button.getAttribute("aria-pressed")) === "false", "the second card is already voted");
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname.endsWith("/vote")),
+      button.click(),
+    ]);
+    check(response.status() === 200, `the card vote answered ${response.status()}`);
+    await until("the card to show the vote", async () => Number(await textOf(count)) === before + 1 && (await button.getAttribute("aria-pressed")) === "true");
+    check(page.url() === `${ORIGIN}/?sort=top`, `the card vote navigated to ${page.url()}`);
   });
 
   const stamp = `${Date.now()}`.slice(-6);
@@ -438,6 +480,121 @@ async function main() {
     const alt = (await img.getAttribute("alt")) ?? "";
     check(alt.includes(genTitle), `the generated image's alt text ${JSON.stringify(alt)} does not name the meme`);
     await shot(page, "generated-meme");
+  });
+
+  await step("a Unicode caption is drawn with real glyphs, not the fallback \"?\"", async () => {
+    // Three previews of the same template: Greek, Cyrillic and German as typed; question marks
+    // (what the old renderer drew for them); and nothing. The captioned band of the first must
+    // differ from both others, pixel by pixel.
+    const preview = (top) => `${ORIGIN}/generate/preview?${new URLSearchParams({ template: "chalkboard", top, bottom: "", size: "large" })}`;
+    const unicode = "Ωμέγα Жёлтый Straße";
+    const diff = await page.evaluate(async ([a, b, c]) => {
+      const load = async (src) => {
+        const img = new Image();
+        img.src = src;
+        await img.decode();
+        const canvas = document.createElement("canvas");
+        canvas.width = img.naturalWidth;
+        canvas.height = img.naturalHeight;
+        const ctx = canvas.getContext("2d");
+        ctx.drawImage(img, 0, 0);
+        return ctx.getImageData(0, 0, canvas.width, Math.round(canvas.height * 0.3)).data;
+      };
+      const [u, q, blank] = await Promise.all([load(a), load(b), load(c)]);
+      const differing = (x, y) => {
+        let n = 0;
+        for (let i = 0; i < x.length; i += 4) {
+          if (Math.abs(x[i] - y[i]) + Math.abs(x[i + 1] - y[i + 1]) + Math.abs(x[i + 2] - y[i + 2]) > 96) n++;
+        }
+        return n / (x.length / 4);
+      };
+      // White pixels (the glyphs' fill) in the band.
+      const white = (x) => { let n = 0; for (let i = 0; i < x.length; i += 4) if (x[i] > 240 && x[i + 1] > 240 && x[i + 2] > 240) n++; return n; };
+      return { vsQuestion: differing(u, q), vsBlank: differing(u, blank), whiteUnicode: white(u), whiteQuestion: white(q) };
+    }, [preview(unicode), preview("?".repeat([...unicode].length)), preview("")]);
+    log(`  unicode vs "?": ${(diff.vsQuestion * 100).toFixed(1)} % of the band differs; vs blank ${(diff.vsBlank * 100).toFixed(1)} %`);
+    check(diff.vsBlank > 0.03, `the Unicode caption draws almost nothing: ${JSON.stringify(diff)}`);
+    check(diff.vsQuestion > 0.03, `the Unicode caption looks like question marks: ${JSON.stringify(diff)}`);
+    await page.goto(preview(unicode));
+    await shot(page, "unicode-caption");
+    await page.goto(`${ORIGIN}/`);
+  });
+
+  await step("search from the header finds the upload", async () => {
+    const box = page.getByRole("searchbox", { name: "Search memes" });
+    await box.fill(`upload ${stamp}`);
+    await Promise.all([page.waitForURL(/\/search\?q=/), box.press("Enter")]);
+    await page.getByRole("heading", { level: 1, name: `Memes about “upload ${stamp}”` }).waitFor();
+    const first = page.locator("ul.grid > li").first().getByRole("heading", { level: 2 });
+    check((await textOf(first)) === uploadTitle, `the first result is ${JSON.stringify(await textOf(first))}, not the upload`);
+    check((await box.inputValue()) === `upload ${stamp}`, "the search box lost the query");
+    await shot(page, "search");
+  });
+
+  await step("report the upload, then a moderator hides it", async () => {
+    check(ADMIN_TOKEN.length > 0, "ACADEMEMES_ADMIN_TOKEN is not set for the browser test");
+    await page.locator("ul.grid > li").first().getByRole("heading", { level: 2 }).getByRole("link").click();
+    await page.waitForURL(/\/memes\/[^/]+$/);
+    const memeUrl = page.url();
+    await page.getByText("Report this meme").click();
+    await page.getByRole("radio", { name: "Spam or advertising" }).check();
+    await page.getByLabel("Anything else?").fill("Filed by the browser test");
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname.endsWith("/report")),
+      page.getByRole("button", { name: "Send report" }).click(),
+    ]);
+    check(response.status() === 201, `the report answered ${response.status()}`);
+    await until("the thanks", async () => (await textOf(page.locator("[data-report-status]"))).startsWith("Thank you"));
+
+    await page.goto(`${ORIGIN}/admin`);
+    await page.getByLabel("Moderator token").fill(ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Show reports" }).click();
+    const item = page.locator("[data-reports] > li").filter({ hasText: uploadTitle });
+    await item.waitFor();
+    check((await textOf(item)).includes("Filed by the browser test"), "the report's note is not shown");
+    await shot(page, "admin");
+    await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname.endsWith("/hide") && r.status() === 200),
+      item.getByRole("button", { name: "Hide" }).click(),
+    ]);
+    await item.getByRole("button", { name: "Unhide" }).waitFor();
+    // Asked from outside the browser, so the expected 404 is not a page error.
+    const hidden = await fetch(memeUrl);
+    check(hidden.status === 404, `the hidden meme's page answered ${hidden.status}`);
+    await page.goto(`${ORIGIN}/`);
+    check((await page.getByRole("link", { name: uploadTitle, exact: true }).count()) === 0, "the hidden meme is still on Home");
+  });
+
+  await step("long unbroken titles: no sideways scrolling at 390 px, clamped at 1280 px", async () => {
+    const title = `Unbroken${"x".repeat(112)}`;
+    const form = new FormData();
+    form.set("image", new Blob([makePng(64, 48)], { type: "image/png" }), "long.png");
+    form.set("title", title);
+    const made = await fetch(`${ORIGIN}/api/memes`, { method: "POST", body: form });
+    check(made.status === 201, `uploading the long title answered ${made.status}`);
+    const phone = await newPage(PHONE);
+    await phone.goto(`${ORIGIN}/`);
+    await phone.locator("ul.grid > li").first().waitFor();
+    const fit = await fitsWidth(phone);
+    check(fit.scrollWidth <= fit.clientWidth, `a 120-character word makes the phone page scroll sideways: ${JSON.stringify(fit)}`);
+    await shot(phone, "long-title-phone");
+    await phone.context().close();
+    currentPage = page;
+    await page.goto(`${ORIGIN}/`);
+    const heading = page.locator("ul.grid > li").first().getByRole("heading", { level: 2 });
+    const box = await heading.evaluate((el) => ({ width: el.getBoundingClientRect().width, card: el.closest("article").getBoundingClientRect().width, clamped: el.scrollHeight > el.clientHeight }));
+    check(box.width <= box.card, `the title is wider than its card: ${JSON.stringify(box)}`);
+    const desk = await fitsWidth(page);
+    check(desk.scrollWidth <= desk.clientWidth, `the desktop page scrolls sideways: ${JSON.stringify(desk)}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+  });
+
+  await step("README screenshot: the home page with the search box in the header", async () => {
+    await page.goto(`${ORIGIN}/`);
+    await page.getByRole("searchbox", { name: "Search memes" }).waitFor();
+    for (let i = 0; i < 4; i++) await loadedImage(page.locator("ul.grid > li").nth(i).getByRole("img"), `card ${i + 1}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, "readme-home");
   });
 
   check(problems.length === 0, `the site misbehaved during the run:\n  ${problems.join("\n  ")}`);

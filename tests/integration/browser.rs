@@ -1,14 +1,17 @@
 //! The browser test: headless Chromium drives Academemes (`manifests/academemes.toml`) on a
-//! real host, as a person would: the home page (desktop and phone), a meme and its vote button,
-//! the upload form, and the generator's live preview and publish. The steps are a Node script,
-//! `tests/browser/academemes.mjs` (Playwright's `playwright-core` driving Debian's chromium);
+//! real host, as a person would: the home page (desktop and a 390 px phone), a meme and its vote
+//! button (once, not twice, and taken back), voting from a card, the upload form, the
+//! generator's live preview and publish, a Unicode caption checked pixel by pixel against the
+//! fallback "?", search from the header, a report that a moderator hides, and long titles. The
+//! steps are a Node script, `tests/browser/academemes.mjs` (Playwright's `playwright-core` driving Debian's chromium);
 //! this test starts the host, runs the script against it and passes when the script does.
 //!
 //! Screenshots are left in `target/browser-artifacts/` (`failure.png` too when a step fails).
 //! `scripts/setup.sh` installs what this needs; without it the test fails and says so, rather
 //! than skipping, so that CI cannot pass without running it.
 
-use crate::harness::{Host, guests, repo_root};
+use crate::harness::repo_root;
+use crate::harness::site::ADMIN_TOKEN;
 use anyhow::{Context, Result, bail, ensure};
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -21,8 +24,6 @@ use std::time::{Duration, Instant};
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long the whole script may run; it bounds each of its own steps at 30 s.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long the site may take to seed its first memes.
-const SEED_TIMEOUT: Duration = Duration::from_secs(60);
 
 const SETUP_HINT: &str = "run `bash scripts/setup.sh` (it installs Debian's chromium and \
                           `npm ci` in tests/browser)";
@@ -33,10 +34,8 @@ fn academemes_in_a_real_browser() -> Result<()> {
     let browser_dir = root.join("tests/browser");
     prerequisites(&browser_dir)?;
 
-    guests();
-    // A fresh data folder, so the site is freshly seeded.
-    let host = Host::up(&root.join("manifests/academemes.toml"), &[])?;
-    wait_for_seed(&host)?;
+    // A fresh data folder, so the site is freshly seeded, with the moderators' token.
+    let host = crate::harness::site::site()?;
 
     // Each run overwrites the screenshots (their names are fixed); a failure's is removed first
     // so that it is never one left by an earlier run.
@@ -91,27 +90,6 @@ fn prerequisites(browser_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Waits (bounded) until the start-up seed has put its memes in the listing.
-fn wait_for_seed(host: &Host) -> Result<()> {
-    let deadline = Instant::now() + SEED_TIMEOUT;
-    loop {
-        let listing = host.get("/api/memes?limit=100")?;
-        let text = String::from_utf8_lossy(&listing.body).into_owned();
-        if listing.status == 200 && text.matches("\"id\":\"").count() >= 12 {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!(
-                "the site was not seeded with 12 memes within {SEED_TIMEOUT:?}; last listing: {} {text}\n\
-                 host log:\n{}",
-                listing.status,
-                host.log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// How the script ended, and what it printed.
 struct ScriptRun {
     ok: bool,
@@ -129,6 +107,7 @@ fn run_script(browser_dir: &Path, base: &str, artifacts: &Path) -> Result<Script
         .arg(artifacts)
         .current_dir(browser_dir)
         .env("NEBULA_CHROMIUM", CHROMIUM)
+        .env("ACADEMEMES_ADMIN_TOKEN", ADMIN_TOKEN)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

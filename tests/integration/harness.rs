@@ -12,6 +12,7 @@ mod host;
 pub mod http;
 pub mod json;
 mod manifest;
+pub mod polyglot;
 pub mod site;
 mod store;
 

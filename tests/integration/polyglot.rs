@@ -1,12 +1,12 @@
 //! Pure handlers in Python and JavaScript beside the Rust ones (issue #7), served in Academemes:
 //! the quote of the day (`components/quote-py`, componentize-py) and the tag cloud
 //! (`components/tagcloud-js`, ComponentizeJS). The builds, the checked manifest and the site
-//! helpers are in [`crate::harness::site`].
+//! helpers are in [`crate::harness::polyglot`].
 //!
 //! `scripts/setup.sh` installs the toolchains (componentize-py from PyPI, ComponentizeJS from npm).
 
 use crate::harness::json::{Json, json};
-use crate::harness::site::{
+use crate::harness::polyglot::{
     academemes, build, civil_from_days, escape_html, get_ok, host_cli, percent_encode, polyglot,
     shared_cache, site, some_png, today_utc, upload, wait_for_tags,
 };
@@ -232,6 +232,7 @@ fn the_tag_cloud_asks_for_the_following_pages() -> Result<()> {
     let manifest = Manifest::new()
         .raw(
             "\n[collections.memes]\nindexes = [\"new\"]\n[collections.images]\n\
+             [collections.thumbs]\n[collections.search]\n\
              [collections.votes]\ncounter = true\n[collections.tags]\nindexes = [\"new\"]\n",
         )
         // The limits of manifests/academemes.toml.
@@ -249,7 +250,7 @@ fn the_tag_cloud_asks_for_the_following_pages() -> Result<()> {
         .raw(
             "internal = true\nreads = [{ name = \"now\", op = \"now\" }, \
              { name = \"memes\", op = \"count\", collection = \"memes\" }]\n\
-             may_write = [\"memes\", \"images\", \"votes\", \"tags\"]\n\
+             may_write = [\"memes\", \"images\", \"thumbs\", \"votes\", \"tags\", \"search\"]\n\
              [startup]\nwhen_empty = \"memes\"\nrun = \"POST /_internal/seed\"\n",
         )
         .write(dir.path())?;

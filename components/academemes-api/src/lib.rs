@@ -1,24 +1,29 @@
-//! Academemes' JSON API, votes and images (routes in manifests/academemes.toml):
+//! Academemes' JSON API, votes, reports, images and moderation (routes in
+//! manifests/academemes.toml):
 //!
 //! * `GET /api/memes?sort=new|top&limit=N&cursor=C`: a page of memes (two rounds of reads);
 //! * `GET /api/memes/{id}`: one meme (declared reads `meme`, `votes`);
-//! * `POST /api/memes/{id}/vote`: +1, answers the new count; `POST /memes/{id}/vote` does the
-//!   same for the HTML form and answers 303 back to the meme page;
-//! * `GET /memes/{id}/image`: the image bytes (declared read `image`), immutable, with an ETag.
+//! * `GET /api/search?q=Q&page=N`: ranked search results ([`academemes_core::search`]);
+//! * votes and reports ([`visitor`]): `POST`/`DELETE /api/memes/{id}/vote`, the plain form's
+//!   `POST /memes/{id}/vote`, `POST /api/memes/{id}/report` and the form's
+//!   `POST /memes/{id}/report`;
+//! * `GET /memes/{id}/image` and `/thumb`: the stored bytes, immutable, with an ETag;
+//! * [`admin`]: `GET /api/admin/reports`, `POST /api/admin/memes/{id}/hide|unhide`,
+//!   `DELETE /api/admin/memes/{id}` (the host checks the moderator's token first).
 #![no_std]
 
 extern crate alloc;
 
+mod admin;
+mod visitor;
+
 use academemes_core::hash::{hash, hex};
-use academemes_core::html::not_found_page;
-use academemes_core::http::{
-    Reply, html, json, json_error, not_modified, number, param, query, see_other, value,
-};
-use academemes_core::json::{array, object, optional_string};
+use academemes_core::http::{Reply, json, json_error, not_modified, number, param, query, value};
+use academemes_core::json::{array, number as json_number, object, optional_string};
 use academemes_core::listing::{self, Source, Step, Window};
 use academemes_core::meme::Meme;
-use academemes_core::sniff;
-use nebula_guest::{Add, Guest, Input, Outcome, Write, export_handler, format};
+use academemes_core::search::{self, Query};
+use nebula_guest::{Guest, Input, Outcome, export_handler, format};
 
 struct Api;
 
@@ -28,12 +33,24 @@ impl Guest for Api {
         match (input.request.method.as_str(), route) {
             ("GET" | "HEAD", "/api/memes") => list(&input),
             ("GET" | "HEAD", "/api/memes/{id}") => one(&input),
-            ("POST", "/api/memes/{id}/vote") => vote(&input, false),
-            ("POST", "/memes/{id}/vote") => vote(&input, true),
-            ("GET" | "HEAD", "/memes/{id}/image") => image(&input),
+            ("GET" | "HEAD", "/api/search") => search(&input),
+            ("POST" | "DELETE", "/api/memes/{id}/vote" | "/memes/{id}/vote") => {
+                visitor::vote(&input)
+            }
+            ("POST", "/api/memes/{id}/report" | "/memes/{id}/report") => visitor::report(&input),
+            ("GET" | "HEAD", "/memes/{id}/image") => image(&input, "image"),
+            ("GET" | "HEAD", "/memes/{id}/thumb") => image(&input, "thumb"),
+            (_, r) if r.starts_with("/api/admin/") => admin::handle(&input),
             _ => json_error(404, "no such API route"),
         }
     }
+}
+
+/// The meme of the declared read `meme`, unless it is absent or hidden.
+pub(crate) fn visible_meme(input: &Input) -> Option<Meme> {
+    value(&input.reads, "meme")
+        .and_then(Meme::from_stored)
+        .filter(|m| !m.hidden)
 }
 
 fn list(input: &Input) -> Outcome {
@@ -50,7 +67,7 @@ fn list(input: &Input) -> Outcome {
         cursor: query(request, "cursor"),
         limit,
     };
-    match listing::step(&input.reads, &source, &window) {
+    match listing::step(&input.reads, &source, &window, None) {
         Step::Need(reads) => Outcome::Need(reads),
         Step::BadCursor => json_error(400, "cursor is not one this API gave out"),
         Step::Done(page) => {
@@ -65,48 +82,51 @@ fn list(input: &Input) -> Outcome {
 }
 
 fn one(input: &Input) -> Outcome {
-    match value(&input.reads, "meme").and_then(Meme::from_stored) {
+    match visible_meme(input) {
         Some(meme) => json(200, meme.to_api(number(&input.reads, "votes").unwrap_or(0))).done(),
         None => json_error(404, "no meme with this id"),
     }
 }
 
-/// Adds one vote. The count answered is the one read before plus one: exact unless someone
-/// else voted in between, and the stored counter never loses a vote (the host applies `add`
-/// inside its write transaction).
-fn vote(input: &Input, from_form: bool) -> Outcome {
-    let Some(meme) = value(&input.reads, "meme").and_then(Meme::from_stored) else {
-        return if from_form {
-            html(404, not_found_page()).done()
-        } else {
-            json_error(404, "no meme with this id")
-        };
+/// Results per page of the search API.
+const SEARCH_PAGE: usize = 20;
+
+fn search(input: &Input) -> Outcome {
+    let q = query(&input.request, "q").unwrap_or_default();
+    let page = match query(&input.request, "page").map(|p| p.parse::<usize>()) {
+        None => 1,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => return json_error(400, "page must be a whole number from 1"),
     };
-    let votes = number(&input.reads, "votes").unwrap_or(0) + 1;
-    let writes = [Write::Add(Add {
-        collection: "votes".into(),
-        key: meme.id.clone(),
-        delta: 1,
-    })]
-    .into();
-    let reply = if from_form {
-        see_other(&format!("/memes/{}#votes", meme.id))
-    } else {
-        json(
-            200,
-            object([
-                ("id", academemes_core::json::string(&meme.id)),
-                ("votes", academemes_core::json::number(votes)),
-            ]),
-        )
-    };
-    reply.writes(writes).done()
+    let query = Query::new(&q, page, SEARCH_PAGE);
+    if query.terms.is_empty() {
+        return json_error(
+            400,
+            "q needs a word of at least two letters or digits, e.g. ?q=reviewer",
+        );
+    }
+    match search::step(&input.reads, &query) {
+        search::Step::Need(reads) => Outcome::Need(reads),
+        search::Step::Done(results) => {
+            let memes = results.memes.iter().map(|(m, votes)| m.to_api(*votes));
+            let body = object([
+                ("query", academemes_core::json::string(&q)),
+                ("total", json_number(results.total as i64)),
+                ("page", json_number(page as i64)),
+                ("pages", json_number(results.pages as i64)),
+                ("memes", array(memes)),
+            ]);
+            json(200, body).done()
+        }
+    }
 }
 
-/// The stored bytes, typed by their magic bytes. An id's image never changes, so it may be
-/// cached for a year; the ETag (a hash of the bytes) lets a client that kept it revalidate.
-fn image(input: &Input) -> Outcome {
-    let Some(bytes) = value(&input.reads, "image") else {
+/// The stored bytes (the image or its thumbnail), typed by their signature. An id's image
+/// never changes, so it may be cached for a year; the ETag (a hash of the bytes) lets a client
+/// that kept it revalidate. A hidden meme's image is not served.
+fn image(input: &Input, read: &str) -> Outcome {
+    let bytes = value(&input.reads, read).filter(|_| visible_meme(input).is_some());
+    let Some(bytes) = bytes else {
         return Reply::new(404)
             .body("text/plain; charset=utf-8", "no image with this id\n")
             .done();
@@ -119,7 +139,7 @@ fn image(input: &Input) -> Outcome {
             .header("cache-control", cache)
             .done();
     }
-    let content_type = sniff::image_type(bytes).unwrap_or("application/octet-stream");
+    let content_type = academemes_image_type(bytes);
     let id = param(&input.request, "id").unwrap_or("meme");
     Reply::new(200)
         .body(content_type, bytes.to_vec())
@@ -128,6 +148,22 @@ fn image(input: &Input) -> Outcome {
         .header("x-content-type-options", "nosniff")
         .header("content-disposition", format!("inline; filename=\"{id}\""))
         .done()
+}
+
+/// The media type of bytes the site stored (it writes only PNG and JPEG; older uploads were
+/// stored as sent, in one of the four accepted formats).
+fn academemes_image_type(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"GIF8") {
+        "image/gif"
+    } else if bytes.len() >= 12 && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else {
+        "application/octet-stream"
+    }
 }
 
 export_handler!(Api);

@@ -54,6 +54,29 @@ pub struct Page<'a> {
     pub nav: Nav,
     /// The `<main>` content, already HTML.
     pub main: &'a str,
+    /// The site's origin (`share::base_url`), for absolute `og:` and canonical URLs; empty on
+    /// pages that should have none (errors).
+    pub base: &'a str,
+    /// The page's canonical path and query, e.g. `/memes/abc`.
+    pub path: &'a str,
+    /// What the header's search box shows.
+    pub query: &'a str,
+}
+
+impl<'a> Page<'a> {
+    /// A page with no preview image, canonical URL or search text.
+    pub fn new(title: &'a str, description: &'a str, nav: Nav, main: &'a str) -> Page<'a> {
+        Page {
+            title,
+            description,
+            image: None,
+            nav,
+            main,
+            base: "",
+            path: "",
+            query: "",
+        }
+    }
 }
 
 /// The mortarboard of the logo, drawn inline so that no font or request is needed.
@@ -71,8 +94,28 @@ pub fn layout(page: &Page<'_>) -> String {
     };
     let og_image = page
         .image
-        .map(|src| format!(r#"<meta property="og:image" content="{}">"#, escape(src)))
+        .map(|src| {
+            format!(
+                r#"<meta property="og:image" content="{}">
+<meta name="twitter:image" content="{0}">"#,
+                escape(&format!("{}{src}", page.base))
+            )
+        })
         .unwrap_or_default();
+    let card = if page.image.is_some() {
+        "summary_large_image"
+    } else {
+        "summary"
+    };
+    let canonical = if page.base.is_empty() {
+        String::new()
+    } else {
+        let url = escape(&format!("{}{}", page.base, page.path));
+        format!(
+            r#"<link rel="canonical" href="{url}">
+<meta property="og:url" content="{url}">"#
+        )
+    };
     format!(
         r##"<!doctype html>
 <html lang="en">
@@ -86,7 +129,12 @@ pub fn layout(page: &Page<'_>) -> String {
 <meta property="og:site_name" content="Academemes">
 <meta property="og:title" content="{title}">
 <meta property="og:description" content="{description}">
+<meta property="og:type" content="website">
+<meta name="twitter:card" content="{card}">
+<meta name="twitter:title" content="{title}">
 {og_image}
+{canonical}
+<link rel="alternate" type="application/atom+xml" title="Academemes: newest memes" href="/feed.xml">
 <link rel="icon" href="/assets/favicon.svg?v={icon_v}" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/app.css?v={css_v}">
 <script src="/assets/app.js?v={js_v}" defer></script>
@@ -96,6 +144,11 @@ pub fn layout(page: &Page<'_>) -> String {
 <header class="site-header">
 <div class="wrap header-row">
 <a class="brand" href="/">{LOGO}<span>Academemes</span></a>
+<form class="search" role="search" action="/search" method="get">
+<label class="visually-hidden" for="site-search">Search memes</label>
+<input id="site-search" name="q" type="search" value="{query}" placeholder="Search memes" autocomplete="off" maxlength="200">
+<button type="submit" class="search-button"><svg viewBox="0 0 16 16" aria-hidden="true" focusable="false"><circle cx="6.5" cy="6.5" r="4.5" fill="none" stroke="currentColor" stroke-width="2"/><path d="m10 10 4.5 4.5" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg><span class="visually-hidden">Search</span></button>
+</form>
 <nav aria-label="Main"><ul class="nav">
 {home}{top}{generate}{upload}
 </ul></nav>
@@ -123,6 +176,7 @@ pub fn layout(page: &Page<'_>) -> String {
         generate = item(Nav::Generate, "/generate", "Generate", ""),
         upload = item(Nav::Upload, "/upload", "Upload", "nav-cta"),
         main = page.main,
+        query = escape(page.query),
     )
 }
 
@@ -138,13 +192,7 @@ pub fn error_page(status: u16, heading: &str, message: &str) -> String {
         heading = escape(heading),
         message = escape(message),
     );
-    layout(&Page {
-        title: heading,
-        description: message,
-        image: None,
-        nav: Nav::None,
-        main: &main,
-    })
+    layout(&Page::new(heading, message, Nav::None, &main))
 }
 
 /// The friendly 404.
@@ -167,11 +215,12 @@ pub struct UploadForm<'a> {
 
 /// The upload page; it posts `multipart/form-data` to `/upload`.
 pub fn upload_page(form: &UploadForm<'_>) -> String {
+    // A browser never sends a file input's file back with a re-shown form: say so.
     let error = form
         .error
         .map(|e| {
             format!(
-                r#"<div class="alert" role="alert" id="form-error"><strong>That didn't go through.</strong> {}</div>"#,
+                r#"<div class="alert" role="alert" id="form-error"><strong>That didn't go through.</strong> {} <span class="again">Your text is kept below, but the image is not: please choose the file again.</span></div>"#,
                 escape(e)
             )
         })
@@ -219,13 +268,12 @@ pub fn upload_page(form: &UploadForm<'_>) -> String {
         caption = escape(form.caption),
         tags = escape(form.tags),
     );
-    layout(&Page {
-        title: "Upload a meme",
-        description: "Upload an academic meme to Academemes.",
-        image: None,
-        nav: Nav::Upload,
-        main: &main,
-    })
+    layout(&Page::new(
+        "Upload a meme",
+        "Upload an academic meme to Academemes.",
+        Nav::Upload,
+        &main,
+    ))
 }
 
 #[cfg(test)]
@@ -249,12 +297,16 @@ mod tests {
     #[test]
     fn lays_out_a_page_with_escaped_title_and_current_nav() {
         let html = layout(&Page {
-            title: "<b>",
-            description: "d",
-            image: None,
-            nav: Nav::Top,
-            main: "<p>hi</p>",
+            image: Some("/memes/x/image"),
+            base: "http://h",
+            path: "/memes/x",
+            query: "\"><q>",
+            ..Page::new("<b>", "d", Nav::Top, "<p>hi</p>")
         });
+        assert!(html.contains(r#"<meta property="og:image" content="http://h/memes/x/image">"#));
+        assert!(html.contains(r#"<link rel="canonical" href="http://h/memes/x">"#));
+        assert!(html.contains(r#"<meta name="twitter:card" content="summary_large_image">"#));
+        assert!(html.contains(r#"value="&quot;&gt;&lt;q&gt;""#));
         assert!(html.contains("<title>&lt;b&gt; · Academemes</title>"));
         assert!(html.contains(r#"<a href="/?sort=top" class="" aria-current="page">Top</a>"#));
         assert!(html.contains(r##"<a class="skip-link" href="#main">"##));
@@ -270,6 +322,7 @@ mod tests {
         });
         assert!(html.contains(r#"value="&quot;&gt;&lt;script&gt;""#));
         assert!(html.contains("&lt;no&gt;"));
+        assert!(html.contains("choose the file again"));
         assert!(!html.contains("<script>"));
     }
 }

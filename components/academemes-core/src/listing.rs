@@ -5,6 +5,7 @@
 //! both for a tag page). Each call is handed every result so far, so [`step`] just looks at what
 //! is there and asks for what is missing.
 
+use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -49,6 +50,8 @@ pub struct Window {
 pub struct Listing {
     pub memes: Vec<(Meme, i64)>,
     pub next_cursor: Option<String>,
+    /// Ids of the memes the visitor has voted for (empty without a visitor).
+    pub voted: BTreeSet<String>,
 }
 
 /// What the handler should do next.
@@ -60,8 +63,9 @@ pub enum Step {
     BadCursor,
 }
 
-/// The next step of listing `source` in `window`, given the reads so far.
-pub fn step(reads: &[ReadResult], source: &Source, window: &Window) -> Step {
+/// The next step of listing `source` in `window`, given the reads so far. With a `visitor`,
+/// also reads which of the memes they voted for (in the same round as the rest).
+pub fn step(reads: &[ReadResult], source: &Source, window: &Window, visitor: Option<&str>) -> Step {
     let Some(first) = page(reads, "list") else {
         return Step::Need([first_read(source, window)].into());
     };
@@ -92,21 +96,26 @@ pub fn step(reads: &[ReadResult], source: &Source, window: &Window) -> Step {
     let mut missing = Vec::new();
     for (id, votes, meme) in &entries {
         if meme.is_none() && read(reads, &meme_read(id)).is_none() {
-            missing.push(get("memes", meme_read(id), id));
+            missing.push(get_meme(id));
         }
         if votes.is_none() && read(reads, &votes_read(id)).is_none() {
-            missing.push(Read {
-                name: votes_read(id),
-                op: ReadOp::Counter(Key {
-                    collection: "votes".into(),
-                    key: id.clone(),
-                }),
-            });
+            missing.push(get_votes(id));
+        }
+        if let Some(visitor) = visitor
+            && read(reads, &voted_read(id)).is_none()
+        {
+            missing.push(crate::votes::get_record(voted_read(id), id, visitor));
         }
     }
     if !missing.is_empty() {
         return Step::Need(missing);
     }
+    let voted = entries
+        .iter()
+        .filter(|(id, ..)| value(reads, &voted_read(id)).is_some())
+        .map(|(id, ..)| id.clone())
+        .collect();
+    // Hidden memes leave the `new` index, but `top` and tag pages still name them.
     let memes = entries
         .into_iter()
         .filter_map(|(id, votes, meme)| {
@@ -115,12 +124,13 @@ pub fn step(reads: &[ReadResult], source: &Source, window: &Window) -> Step {
             let votes = votes
                 .or_else(|| number(reads, &votes_read(&id)))
                 .unwrap_or(0);
-            Some((meme, votes))
+            (!meme.hidden).then_some((meme, votes))
         })
         .collect();
     Step::Done(Listing {
         memes,
         next_cursor: first.next_cursor.clone(),
+        voted,
     })
 }
 
@@ -143,6 +153,22 @@ fn first_read(source: &Source, window: &Window) -> Read {
     }
 }
 
+/// The read of meme `id` as listings name it.
+pub fn get_meme(id: &str) -> Read {
+    get("memes", meme_read(id), id)
+}
+
+/// The read of meme `id`'s vote count as listings name it.
+pub fn get_votes(id: &str) -> Read {
+    Read {
+        name: votes_read(id),
+        op: ReadOp::Counter(Key {
+            collection: "votes".into(),
+            key: id.into(),
+        }),
+    }
+}
+
 fn get(collection: &str, name: String, key: &str) -> Read {
     Read {
         name,
@@ -153,12 +179,16 @@ fn get(collection: &str, name: String, key: &str) -> Read {
     }
 }
 
-fn meme_read(id: &str) -> String {
+pub fn meme_read(id: &str) -> String {
     format!("meme:{id}")
 }
 
-fn votes_read(id: &str) -> String {
+pub fn votes_read(id: &str) -> String {
     format!("votes:{id}")
+}
+
+fn voted_read(id: &str) -> String {
+    format!("voted:{id}")
 }
 
 /// `limit` of a query: absent is `default`, above `max` is `max`; `Err` if not a positive number.
@@ -186,6 +216,9 @@ mod tests {
             tags: vec![],
             created,
             image_type: "image/png".into(),
+            width: 0,
+            height: 0,
+            hidden: false,
         }
         .to_stored()
     }
@@ -219,7 +252,7 @@ mod tests {
 
     #[test]
     fn new_lists_the_index_then_asks_for_votes() {
-        let Step::Need(first) = step(&[], &Source::New, &window()) else {
+        let Step::Need(first) = step(&[], &Source::New, &window(), None) else {
             panic!()
         };
         let ReadOp::List(q) = &first[0].op else {
@@ -238,7 +271,7 @@ mod tests {
                 Some("n"),
             ),
         )];
-        let Step::Need(second) = step(&reads, &Source::New, &window()) else {
+        let Step::Need(second) = step(&reads, &Source::New, &window(), None) else {
             panic!()
         };
         assert_eq!(
@@ -248,7 +281,7 @@ mod tests {
 
         reads.push(result("votes:a", ReadValue::Number(3)));
         reads.push(result("votes:b", ReadValue::Number(0)));
-        let Step::Done(listing) = step(&reads, &Source::New, &window()) else {
+        let Step::Done(listing) = step(&reads, &Source::New, &window(), None) else {
             panic!()
         };
         let got: Vec<_> = listing
@@ -266,13 +299,13 @@ mod tests {
             "list",
             page(vec![("b", 9i64.to_le_bytes().to_vec())], None),
         )];
-        let Step::Need(more) = step(&reads, &Source::Top, &window()) else {
+        let Step::Need(more) = step(&reads, &Source::Top, &window(), None) else {
             panic!()
         };
         assert_eq!(more.len(), 1);
         assert_eq!(more[0].name, "meme:b");
         reads.push(result("meme:b", ReadValue::Value(Some(stored("b", 1)))));
-        let Step::Done(listing) = step(&reads, &Source::Top, &window()) else {
+        let Step::Done(listing) = step(&reads, &Source::Top, &window(), None) else {
             panic!()
         };
         assert_eq!(listing.memes[0].1, 9);
@@ -282,7 +315,7 @@ mod tests {
     #[test]
     fn tag_walks_a_prefix_and_skips_vanished_memes() {
         let source = Source::Tag("phd".into());
-        let Step::Need(first) = step(&[], &source, &window()) else {
+        let Step::Need(first) = step(&[], &source, &window(), None) else {
             panic!()
         };
         let ReadOp::List(q) = &first[0].op else {
@@ -296,7 +329,7 @@ mod tests {
                 None,
             ),
         )];
-        let Step::Need(more) = step(&reads, &source, &window()) else {
+        let Step::Need(more) = step(&reads, &source, &window(), None) else {
             panic!()
         };
         assert_eq!(more.len(), 4);
@@ -304,7 +337,7 @@ mod tests {
         reads.push(result("votes:a", ReadValue::Number(1)));
         reads.push(result("meme:z", ReadValue::Value(None)));
         reads.push(result("votes:z", ReadValue::Number(0)));
-        let Step::Done(listing) = step(&reads, &source, &window()) else {
+        let Step::Done(listing) = step(&reads, &source, &window(), None) else {
             panic!()
         };
         assert_eq!(listing.memes.len(), 1);
@@ -317,9 +350,39 @@ mod tests {
             value: Err("malformed cursor `x`".into()),
         }];
         assert!(matches!(
-            step(&reads, &Source::New, &window()),
+            step(&reads, &Source::New, &window(), None),
             Step::BadCursor
         ));
+    }
+
+    #[test]
+    fn asks_which_memes_the_visitor_voted_for_and_skips_hidden_ones() {
+        let mut hidden = Meme::from_stored(&stored("h", 1)).unwrap();
+        hidden.hidden = true;
+        let mut reads = vec![result(
+            "list",
+            page(
+                vec![
+                    ("a", 3i64.to_le_bytes().to_vec()),
+                    ("h", 9i64.to_le_bytes().to_vec()),
+                ],
+                None,
+            ),
+        )];
+        let Step::Need(more) = step(&reads, &Source::Top, &window(), Some("v")) else {
+            panic!()
+        };
+        let names: Vec<&str> = more.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["meme:a", "voted:a", "meme:h", "voted:h"]);
+        reads.push(result("meme:a", ReadValue::Value(Some(stored("a", 1)))));
+        reads.push(result("voted:a", ReadValue::Value(Some(b"1".to_vec()))));
+        reads.push(result("meme:h", ReadValue::Value(Some(hidden.to_stored()))));
+        reads.push(result("voted:h", ReadValue::Value(None)));
+        let Step::Done(listing) = step(&reads, &Source::Top, &window(), Some("v")) else {
+            panic!()
+        };
+        assert_eq!(listing.memes.len(), 1, "the hidden meme is skipped");
+        assert!(listing.voted.contains("a") && !listing.voted.contains("h"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use alloc::string::{String, ToString};
 
 use crate::meme::{Draft, MAX_IMAGE, Meme};
 use crate::multipart;
-use crate::sniff;
+use alloc::vec::Vec;
 
 /// Why a new meme was refused: an HTTP status and a sentence for the person, plus the text
 /// fields as sent, so an HTML form can be shown again with them filled in.
@@ -20,14 +20,31 @@ pub struct Rejection {
     pub tags: String,
 }
 
-/// Checks an image and its text fields, made into a meme at `now`.
+/// An uploaded image made ready to store: re-encoded (so without the upload's metadata), its
+/// media type and size, and a thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub image: Vec<u8>,
+    pub image_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub thumb: Vec<u8>,
+}
+
+/// Turns an image's bytes into a [`Prepared`] one, or an HTTP status and a sentence: the
+/// handler's decoder (this crate does not link one).
+pub type Prepare<'a> = &'a dyn Fn(&[u8]) -> Result<Prepared, (u16, String)>;
+
+/// Checks an image and its text fields, made into a meme at `now`. The cheap checks come
+/// first, so a form with a missing title never costs a decode.
 pub fn accept(
     now: i64,
     image: &[u8],
     title: &str,
     caption: &str,
     tags: &str,
-) -> Result<Meme, Rejection> {
+    prepare: Prepare<'_>,
+) -> Result<(Meme, Prepared), Rejection> {
     let reject = |status, message: String| Rejection {
         status,
         message,
@@ -47,56 +64,101 @@ pub fn accept(
             ),
         ));
     }
-    let Some(image_type) = sniff::image_type(image) else {
-        return Err(reject(
-            415,
-            "That file is not a PNG, JPEG, GIF or WebP image.".into(),
-        ));
-    };
     let draft = Draft::new(title, caption, tags).map_err(|message| reject(400, message))?;
-    Ok(draft.into_meme(now, image, image_type))
+    let prepared = prepare(image).map_err(|(status, message)| reject(status, message))?;
+    let size = (prepared.width, prepared.height);
+    let meme = draft.into_meme(now, &prepared.image, prepared.image_type, size);
+    Ok((meme, prepared))
 }
 
 fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// A meme from a `multipart/form-data` body with the fields `image`, `title`, `caption` and
-/// `tags`. Returns the meme and the image bytes to store.
-pub fn from_multipart<'a>(
-    content_type: Option<&str>,
-    body: &'a [u8],
-    now: i64,
-) -> Result<(Meme, &'a [u8]), Rejection> {
-    let malformed = |message: &str| Rejection {
-        status: 400,
-        message: message.into(),
-        ..Rejection::default()
-    };
-    let boundary = content_type.and_then(multipart::boundary).ok_or_else(|| {
-        malformed("The upload must be sent as multipart/form-data with a boundary.")
-    })?;
-    let parts = multipart::parse(body, &boundary).map_err(|e| {
-        malformed(&format!(
-            "The upload is not a well-formed multipart form: {}.",
-            e.0
-        ))
-    })?;
-    let text = |name: &str| {
-        parts
+/// A form as sent: `multipart/form-data` (file inputs) or `application/x-www-form-urlencoded`.
+#[derive(Debug, Default)]
+pub struct Form {
+    fields: Vec<(String, Vec<u8>)>,
+}
+
+impl Form {
+    /// Parses a body by its `Content-Type`; the error is a 400 saying what is wrong.
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Form, Rejection> {
+        let malformed = |message: String| Rejection {
+            status: 400,
+            message,
+            ..Rejection::default()
+        };
+        let kind = content_type
+            .and_then(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase());
+        if kind.as_deref() == Some("application/x-www-form-urlencoded") {
+            let text = String::from_utf8_lossy(body);
+            let fields = text
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    let decode = |s: &str| nebula_guest::percent_decode(&s.replace('+', " "));
+                    (decode(k), decode(v).into_bytes())
+                })
+                .collect();
+            return Ok(Form { fields });
+        }
+        let boundary = content_type.and_then(multipart::boundary).ok_or_else(|| {
+            malformed("The upload must be sent as multipart/form-data with a boundary.".into())
+        })?;
+        let parts = multipart::parse(body, &boundary).map_err(|e| {
+            malformed(format!(
+                "The upload is not a well-formed multipart form: {}.",
+                e.0
+            ))
+        })?;
+        Ok(Form {
+            fields: parts
+                .into_iter()
+                .map(|p| (p.name.to_string(), p.data.to_vec()))
+                .collect(),
+        })
+    }
+
+    /// A field as text (invalid UTF-8 replaced); empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        String::from_utf8_lossy(self.bytes(name)).into_owned()
+    }
+
+    /// A field's bytes; empty when absent.
+    pub fn bytes(&self, name: &str) -> &[u8] {
+        self.fields
             .iter()
-            .find(|p| p.name == name)
-            .map(|p| String::from_utf8_lossy(p.data).into_owned())
-            .unwrap_or_default()
-    };
-    let (title, caption, tags) = (text("title"), text("caption"), text("tags"));
-    let image = parts
-        .iter()
-        .find(|p| p.name == "image")
-        .map(|p| p.data)
-        .unwrap_or_default();
-    let meme = accept(now, image, &title, &caption, &tags)?;
-    Ok((meme, image))
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+}
+
+/// A meme from a `multipart/form-data` body with the fields `image`, `title`, `caption` and
+/// `tags`.
+pub fn from_multipart(
+    content_type: Option<&str>,
+    body: &[u8],
+    now: i64,
+    prepare: Prepare<'_>,
+) -> Result<(Meme, Prepared), Rejection> {
+    let is_multipart = content_type.is_some_and(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    });
+    if !is_multipart {
+        return Err(Rejection {
+            status: 400,
+            message: "The upload must be sent as multipart/form-data with a boundary.".into(),
+            ..Rejection::default()
+        });
+    }
+    let form = Form::parse(content_type, body)?;
+    let (title, caption, tags) = (form.text("title"), form.text("caption"), form.text("tags"));
+    accept(now, form.bytes("image"), &title, &caption, &tags, prepare)
 }
 
 #[cfg(test)]
@@ -106,7 +168,26 @@ mod tests {
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\nrest";
 
+    /// Stands in for the image decoder: PNG magic is an image, anything else is not.
+    fn prepare(bytes: &[u8]) -> Result<Prepared, (u16, String)> {
+        if bytes.starts_with(b"\x89PNG") {
+            Ok(Prepared {
+                image: bytes.to_vec(),
+                image_type: "image/png",
+                width: 2,
+                height: 1,
+                thumb: b"thumb".to_vec(),
+            })
+        } else {
+            Err((415, "not an image".into()))
+        }
+    }
+
     fn form(fields: &[(&str, &[u8])]) -> Vec<u8> {
+        form_body(fields)
+    }
+
+    fn form_body(fields: &[(&str, &[u8])]) -> Vec<u8> {
         let mut body = Vec::new();
         for (name, data) in fields {
             let filename = if *name == "image" {
@@ -135,31 +216,54 @@ mod tests {
             ("caption", b"c"),
             ("tags", b"a, b"),
         ]);
-        let (meme, image) = from_multipart(CT, &body, 5).unwrap();
+        let (meme, image) = from_multipart(CT, &body, 5, &prepare).unwrap();
         assert_eq!(
             (meme.title.as_str(), meme.created, meme.image_type.as_str()),
             ("Reviewer 2", 5, "image/png")
         );
         assert_eq!(meme.tags, ["a", "b"]);
-        assert_eq!(image, PNG);
+        assert_eq!(image.image, PNG);
+        assert_eq!((meme.width, meme.height), (2, 1));
     }
 
     #[test]
     fn refuses_with_the_right_status() {
-        let status =
-            |fields: &[(&str, &[u8])]| from_multipart(CT, &form(fields), 5).unwrap_err().status;
+        let status = |fields: &[(&str, &[u8])]| {
+            from_multipart(CT, &form(fields), 5, &prepare)
+                .unwrap_err()
+                .status
+        };
         assert_eq!(status(&[("image", b"plain text"), ("title", b"t")]), 415);
         assert_eq!(status(&[("image", PNG)]), 400);
         assert_eq!(status(&[("title", b"t")]), 400);
         let big = [PNG, &[0u8; MAX_IMAGE][..]].concat();
         assert_eq!(status(&[("image", &big), ("title", b"t")]), 413);
-        assert_eq!(from_multipart(CT, b"garbage", 5).unwrap_err().status, 400);
         assert_eq!(
-            from_multipart(Some("text/plain"), b"", 5)
+            from_multipart(CT, b"garbage", 5, &prepare)
                 .unwrap_err()
                 .status,
             400
         );
+        assert_eq!(
+            from_multipart(Some("text/plain"), b"", 5, &prepare)
+                .unwrap_err()
+                .status,
+            400
+        );
+    }
+
+    #[test]
+    fn reads_urlencoded_and_multipart_forms() {
+        let form = Form::parse(
+            Some("application/x-www-form-urlencoded; charset=UTF-8"),
+            b"top=R%C2%B2+%3D+0.03&empty=",
+        )
+        .unwrap();
+        assert_eq!(form.text("top"), "R² = 0.03");
+        assert_eq!(form.text("missing"), "");
+        let body = form_body(&[("title", b"t"), ("image", PNG)]);
+        let form = Form::parse(CT, &body).unwrap();
+        assert_eq!(form.bytes("image"), PNG);
     }
 
     #[test]
@@ -168,6 +272,7 @@ mod tests {
             CT,
             &form(&[("image", b"txt"), ("title", b"<t>"), ("tags", b"x")]),
             5,
+            &prepare,
         )
         .unwrap_err();
         assert_eq!((err.title.as_str(), err.tags.as_str()), ("<t>", "x"));

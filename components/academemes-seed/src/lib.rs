@@ -1,7 +1,8 @@
 //! `POST /_internal/seed`: the memes a new Academemes starts with. The host runs this internal
 //! route once at start when `memes` is empty (`[startup]` in manifests/academemes.toml); it
 //! renders every meme of [`SEEDS`] with `memegen`, spaced back in time from the `now` read,
-//! and answers with all their writes (memes, images, starting votes, tags) in one batch.
+//! and answers with all their writes (memes, images, thumbnails, starting votes, tags, search
+//! entries) in one batch.
 #![no_std]
 
 extern crate alloc;
@@ -9,7 +10,8 @@ extern crate alloc;
 mod seeds;
 
 use academemes_core::http::{Reply, number};
-use academemes_core::meme::Draft;
+use academemes_core::meme::{Draft, THUMB_HEIGHT, THUMB_WIDTH};
+use academemes_image::{Image, encode_jpeg, resize};
 use nebula_guest::{Guest, Input, Outcome, Vec, export_handler, format};
 
 use seeds::SEEDS;
@@ -35,11 +37,25 @@ impl Guest for Seed {
             return text(200, "already seeded");
         }
         let mut writes = Vec::new();
+        let renderer = memegen::Renderer::new();
         for (i, seed) in SEEDS.iter().enumerate() {
-            let png = match memegen::render(seed.template, seed.top, seed.bottom) {
-                Ok(png) => png,
+            let base = memegen::Base::Template(seed.template);
+            let medium = memegen::TextSize::Medium;
+            let rgb = match renderer.render_on(base, seed.top, seed.bottom, medium) {
+                Ok((_, _, rgb)) => rgb,
                 Err(e) => return text(500, &format!("seed {i} ({}): {e}", seed.template)),
             };
+            let (w, h) = (memegen::WIDTH, memegen::HEIGHT);
+            let png = memegen::png::encode_rgb(w, h, &rgb);
+            let image = Image {
+                width: w,
+                height: h,
+                rgba: rgb
+                    .chunks_exact(3)
+                    .flat_map(|p| [p[0], p[1], p[2], 255])
+                    .collect(),
+            };
+            let thumb = encode_jpeg(&resize(&image, THUMB_WIDTH, THUMB_HEIGHT), 80);
             let draft = match Draft::new(seed.title, seed.caption, seed.tags) {
                 Ok(draft) => draft,
                 Err(e) => return text(500, &format!("seed {i}: {e}")),
@@ -47,8 +63,8 @@ impl Guest for Seed {
             // The first seed is the newest; the others go back about 19 hours each, so the
             // front page looks like a site with a past.
             let created = now - HOUR - (i as i64) * 19 * HOUR - (i as i64 % 3) * 17 * 60_000;
-            let meme = draft.into_meme(created, &png, "image/png");
-            writes.extend(meme.publish(png, seed.votes));
+            let meme = draft.into_meme(created, &png, "image/png", (w, h));
+            writes.extend(meme.publish(png, thumb, seed.votes));
         }
         Reply::new(201)
             .body(

@@ -1,18 +1,19 @@
 //! The meme the generator rendered. Its payload (generator/src/lib.rs, "Carried payload") is
 //! one JSON header line with `template`, `title`, `top` and `bottom`, then the PNG; the caption
-//! and tags come from the urlencoded form that both steps see.
+//! and tags come from the form that both steps see (multipart or urlencoded).
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
+use academemes_core::http::header;
 use academemes_core::json::{self, Value};
 use academemes_core::meme::Meme;
-use academemes_core::upload::{Rejection, accept};
+use academemes_core::upload::{Form, Prepared, Rejection, accept};
 use memegen::web::split_carried;
-use nebula_guest::{Input, query_param};
+use nebula_guest::Input;
 
-/// The meme to publish, and its image.
-pub fn meme(input: &Input, now: i64) -> Result<(Meme, Vec<u8>), Rejection> {
+/// The meme to publish with its prepared image, or why not (with the form's fields, so the
+/// form can be shown again).
+pub fn meme(input: &Input, now: i64) -> Result<(Meme, Prepared), Rejection> {
     let broken = || Rejection {
         status: 500,
         message: "The generator passed on something unexpected.".into(),
@@ -25,11 +26,10 @@ pub fn meme(input: &Input, now: i64) -> Result<(Meme, Vec<u8>), Rejection> {
         .ok_or_else(broken)?;
     let head = json::parse(head.as_bytes()).ok_or_else(broken)?;
     let text = |name| head.get(name).and_then(Value::as_str).unwrap_or_default();
-    let form = String::from_utf8_lossy(&input.request.body);
-    let field = |name| query_param(&form, name).unwrap_or_default();
+    let form = Form::parse(header(&input.request, "content-type"), &input.request.body)?;
     // Without a caption of its own, the meme's words are its caption: they become the image's
     // alt text, so a screen reader gets the joke too.
-    let mut caption = field("caption");
+    let mut caption = form.text("caption");
     if caption.trim().is_empty() {
         caption = [text("top").trim(), text("bottom").trim()]
             .into_iter()
@@ -37,6 +37,12 @@ pub fn meme(input: &Input, now: i64) -> Result<(Meme, Vec<u8>), Rejection> {
             .collect::<Vec<_>>()
             .join(" / ");
     }
-    let meme = accept(now, png, text("title"), &caption, &field("tags"))?;
-    Ok((meme, png.to_vec()))
+    accept(
+        now,
+        png,
+        text("title"),
+        &caption,
+        &form.text("tags"),
+        &crate::prepare::generated,
+    )
 }

@@ -164,7 +164,7 @@ fn peek(input: &Input) -> Outcome {
 /// Reads `kv/{key}` in two rounds with a busy pause between them, so a test can write the key
 /// meanwhile: both rounds must see the same value (one snapshot per request).
 fn twice(input: &Input) -> Outcome {
-    let (Some(first), again) = (read(input, "first"), read(input, "again")) else {
+    let (Some(first), again) = (read(&input.reads, "first"), read(&input.reads, "again")) else {
         return unexpected("first", None);
     };
     if let Some(again) = again {
@@ -184,7 +184,7 @@ fn twice(input: &Input) -> Outcome {
         name: "again".to_string(),
         op: ReadOp::Get(Key {
             collection: "kv".to_string(),
-            key: param(input, "key").to_string(),
+            key: key(input).to_string(),
         }),
     }])
 }

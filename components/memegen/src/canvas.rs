@@ -340,11 +340,6 @@ impl Strokes {
     pub fn is_empty(&self) -> bool {
         self.segs.is_empty()
     }
-
-    /// Bounds of the centre lines (without the stroke width).
-    pub fn line_bounds(&self) -> Bounds {
-        self.b
-    }
 }
 
 impl Shape for Strokes {
@@ -664,6 +659,12 @@ impl Canvas {
         let x1 = (ceil(b[2] + pad).max(0.0) as usize).min(self.w);
         let y1 = (ceil(b[3] + pad).max(0.0) as usize).min(self.h);
         (x0 < x1 && y0 < y1).then_some((x0, y0, x1, y1))
+    }
+
+    /// A canvas holding 8-bit RGB pixels, row-major.
+    pub fn from_rgb8(w: usize, h: usize, rgb: &[u8]) -> Self {
+        let px = rgb[..w * h * 3].iter().map(|&v| f32::from(v)).collect();
+        Canvas { w, h, px }
     }
 
     /// Blends colour `c` into pixel (x, y) with alpha `a`.

@@ -1,5 +1,6 @@
-//! Academemes' meme generator: academic meme templates drawn entirely by code, captioned in
-//! the classic style (white capitals, black outline, top and bottom), encoded as PNG.
+//! Academemes' meme generator: academic meme templates drawn entirely by code (or a picture of
+//! one's own), captioned in the classic style (white text in DejaVu Sans Bold, black outline,
+//! top and bottom, any Latin, Greek or Cyrillic text as typed), encoded as PNG.
 //!
 //! `no_std` + `alloc`, deterministic (same input, same bytes, on every platform: the
 //! rasteriser uses only IEEE basic arithmetic), and free of I/O, so it runs inside a pure
@@ -14,12 +15,15 @@
 extern crate alloc;
 
 mod canvas;
+mod caption;
 mod font;
 mod math;
 pub mod png;
 mod templates;
 mod text;
 pub mod web;
+
+pub use caption::TextSize;
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -77,29 +81,107 @@ impl fmt::Display for RenderError {
 
 impl core::error::Error for RenderError {}
 
+/// What a meme is drawn on.
+#[derive(Clone, Copy, Debug)]
+pub enum Base<'a> {
+    /// One of [`templates`], by id.
+    Template(&'a str),
+    /// A picture of its own: 8-bit RGB pixels, row-major, `width` × `height`.
+    Picture {
+        width: u32,
+        height: u32,
+        rgb: &'a [u8],
+    },
+}
+
 /// Renders a meme as 8-bit RGB pixels, row-major, [`WIDTH`] x [`HEIGHT`].
 pub fn render_rgb(template_id: &str, top: &str, bottom: &str) -> Result<Vec<u8>, RenderError> {
-    for (field, s) in [("top", top), ("bottom", bottom)] {
-        if s.chars().count() > MAX_TEXT_CHARS {
-            return Err(RenderError::TextTooLong { field });
+    render_on(Base::Template(template_id), top, bottom, TextSize::Medium).map(|(_, _, rgb)| rgb)
+}
+
+/// Renders a meme on `base` with captions at `size`: width, height and 8-bit RGB pixels.
+pub fn render_on(
+    base: Base<'_>,
+    top: &str,
+    bottom: &str,
+    size: TextSize,
+) -> Result<(u32, u32, Vec<u8>), RenderError> {
+    Renderer::new().render_on(base, top, bottom, size)
+}
+
+/// Renders several memes with one parsed font: parsing it is most of a caption's memory and
+/// time, and a guest's allocator may never give memory back within a request.
+pub struct Renderer {
+    /// Parsed on the first caption: template galleries render without any.
+    face: core::cell::OnceCell<caption::Face>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Renderer {
+        Renderer {
+            face: core::cell::OnceCell::new(),
         }
     }
-    let font = font::Font::new();
-    let mut canvas = canvas::Canvas::new(WIDTH as usize, HEIGHT as usize, canvas::hex(0xffffff));
-    if !templates::draw(template_id, &mut canvas, &font) {
-        return Err(RenderError::UnknownTemplate);
+
+    /// [`render_on`] with this renderer's font.
+    pub fn render_on(
+        &self,
+        base: Base<'_>,
+        top: &str,
+        bottom: &str,
+        size: TextSize,
+    ) -> Result<(u32, u32, Vec<u8>), RenderError> {
+        for (field, s) in [("top", top), ("bottom", bottom)] {
+            if s.chars().count() > MAX_TEXT_CHARS {
+                return Err(RenderError::TextTooLong { field });
+            }
+        }
+        let mut canvas = match base {
+            Base::Template(id) => {
+                let font = font::Font::new();
+                let mut canvas =
+                    canvas::Canvas::new(WIDTH as usize, HEIGHT as usize, canvas::hex(0xffffff));
+                if !templates::draw(id, &mut canvas, &font) {
+                    return Err(RenderError::UnknownTemplate);
+                }
+                canvas
+            }
+            Base::Picture { width, height, rgb } => {
+                canvas::Canvas::from_rgb8(width as usize, height as usize, rgb)
+            }
+        };
+        for (text, band) in [(top, caption::Band::Top), (bottom, caption::Band::Bottom)] {
+            if !caption::clean(text).is_empty() {
+                let face = self.face.get_or_init(caption::Face::load);
+                caption::caption(&mut canvas, face, text, band, size);
+            }
+        }
+        Ok((canvas.w as u32, canvas.h as u32, canvas.to_rgb8()))
     }
-    text::caption(&mut canvas, &font, top, text::Band::Top);
-    text::caption(&mut canvas, &font, bottom, text::Band::Bottom);
-    Ok(canvas.to_rgb8())
 }
 
 /// Renders a meme: the template with `top` and `bottom` captions, as a PNG file
-/// ([`WIDTH`] x [`HEIGHT`], 8-bit RGB). Text is upper-cased, accents are stripped (é → E),
-/// characters the font lacks are drawn as '?'; empty text draws nothing.
+/// ([`WIDTH`] x [`HEIGHT`], 8-bit RGB). Text is drawn as typed in DejaVu Sans Bold; characters
+/// the font lacks are drawn as its missing-glyph box; empty text draws nothing.
 pub fn render(template_id: &str, top: &str, bottom: &str) -> Result<Vec<u8>, RenderError> {
-    let rgb = render_rgb(template_id, top, bottom)?;
-    Ok(png::encode_rgb(WIDTH, HEIGHT, &rgb))
+    render_png(Base::Template(template_id), top, bottom, TextSize::Medium)
+}
+
+/// [`render_on`], encoded as PNG.
+pub fn render_png(
+    base: Base<'_>,
+    top: &str,
+    bottom: &str,
+    size: TextSize,
+) -> Result<Vec<u8>, RenderError> {
+    let (w, h, rgb) = render_on(base, top, bottom, size)?;
+    Ok(png::encode_rgb(w, h, &rgb))
 }
 
 #[cfg(test)]

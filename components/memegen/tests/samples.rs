@@ -1,8 +1,7 @@
-//! Writes sample memes to `target/memegen-samples/` (at the repository root) for eyeballing,
-//! and checks a render stays fast.
+//! Writes sample memes to `target/memegen-samples/` (at the repository root) for eyeballing.
+//! `examples/bench.rs` measures speed (tests assert no timings).
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 fn out_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/memegen-samples");
@@ -54,6 +53,16 @@ fn write_samples() {
         memegen::render("conference", a, b).unwrap(),
     )
     .unwrap();
+    std::fs::write(
+        dir.join("unicode.png"),
+        memegen::render(
+            "chalkboard",
+            "Café über Straße — Ωμέγα",
+            "Привет, рецензент № 2!",
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let long = "When the reviewer asks for one more experiment and you already spent the whole grant on coffee";
     std::fs::write(
         dir.join("long-text.png"),
@@ -65,27 +74,4 @@ fn write_samples() {
             .iter()
             .all(|t| dir.join(format!("{}.png", t.id)).exists())
     );
-}
-
-#[test]
-fn render_is_fast() {
-    // Best of three per template. The bound only catches gross regressions: a loaded machine (parallel builds) can be
-    // several times slower than the ~15-45 ms a render takes (see `examples/bench.rs`).
-    let limit_ms = if cfg!(debug_assertions) { 5000 } else { 500 };
-    for t in memegen::templates() {
-        let mut best = u128::MAX;
-        for _ in 0..3 {
-            let start = Instant::now();
-            let png = memegen::render(
-                t.id,
-                "When the proof is left",
-                "as an exercise to the reader",
-            )
-            .unwrap();
-            best = best.min(start.elapsed().as_millis());
-            assert!(!png.is_empty());
-        }
-        eprintln!("{:<12} {:>4} ms", t.id, best);
-        assert!(best < limit_ms, "{} took {best} ms", t.id);
-    }
 }

@@ -103,12 +103,12 @@ pub use bindings::Guest;
 pub use bindings::export as export_handler;
 pub use bindings::nebula::pure::types::*;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", test))]
 mod heap;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: heap::Bump = heap::Bump::new();
+static ALLOCATOR: heap::Heap<heap::Wasm> = heap::Heap::new(heap::Wasm);
 
 /// The canonical ABI's allocation hook. On wasm32-wasip2 wit-bindgen expects wasi-libc to
 /// provide it; a `no_std` handler links no libc, so it is defined here on Rust's allocator.

@@ -23,6 +23,9 @@ pub enum CacheOutcome {
     Compiled { millis: u128, stored: bool },
     /// An entry existed but failed verification; compiled again and replaced.
     Damaged { reason: Damage, millis: u128 },
+    /// Not in the cache: compiled quickly by the baseline compiler, while the optimizing
+    /// compiler works in the background (see `tier`).
+    Baseline { millis: u128 },
 }
 
 /// What was wrong with a cache entry that was not used.
@@ -81,23 +84,41 @@ impl CompileCache {
         wasm: &[u8],
         digest: &[u8; 32],
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
-        let entry = self.entry(engine, digest);
-        let mut damaged = None;
-        if let Some(path) = &entry {
-            match std::fs::read(path) {
-                Ok(bytes) => match verified(engine, &bytes) {
-                    Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                    Err(reason) => damaged = Some(reason),
-                },
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => damaged = Some(Damage::Unreadable(e)),
-            }
+        match self.lookup(engine, digest) {
+            Lookup::Hit(component) => Ok((component, CacheOutcome::Hit)),
+            Lookup::Miss => self.compile(engine, wasm, digest, None),
+            Lookup::Damaged(reason) => self.compile(engine, wasm, digest, Some(reason)),
         }
+    }
+
+    /// The verified entry for these wasm bytes under this engine's settings, if there is one.
+    pub fn lookup(&self, engine: &Engine, digest: &[u8; 32]) -> Lookup {
+        let Some(path) = self.entry(engine, digest) else {
+            return Lookup::Miss;
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => match verified(engine, &bytes) {
+                Ok(component) => Lookup::Hit(component),
+                Err(reason) => Lookup::Damaged(reason),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lookup::Miss,
+            Err(e) => Lookup::Damaged(Damage::Unreadable(e)),
+        }
+    }
+
+    /// Compiles with `engine` and stores the result; `damaged` says why an entry was not used.
+    pub fn compile(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        digest: &[u8; 32],
+        damaged: Option<Damage>,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let start = Instant::now();
         let component = Component::new(engine, wasm)?;
         let millis = start.elapsed().as_millis();
-        let stored = match &entry {
-            Some(path) => store(path, &component)
+        let stored = match self.entry(engine, digest) {
+            Some(path) => store(&path, &component)
                 .inspect_err(|e| {
                     tracing::warn!("compile cache entry `{}` not written: {e}", path.display())
                 })
@@ -109,6 +130,24 @@ impl CompileCache {
             None => CacheOutcome::Compiled { millis, stored },
         };
         Ok((component, outcome))
+    }
+}
+
+/// What the cache holds for a component.
+pub enum Lookup {
+    Hit(Component),
+    Miss,
+    /// An entry exists but failed verification; it must be compiled again.
+    Damaged(Damage),
+}
+
+impl std::fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lookup::Hit(_) => f.write_str("Hit"),
+            Lookup::Miss => f.write_str("Miss"),
+            Lookup::Damaged(reason) => f.debug_tuple("Damaged").field(reason).finish(),
+        }
     }
 }
 

@@ -24,8 +24,8 @@ struct Shared {
 }
 
 impl Ticker {
-    /// Starts the (parked) ticking thread; it ends when the engine is dropped.
-    pub fn new(engine: EngineWeak) -> Ticker {
+    /// Starts the (parked) ticking thread for `engines`; it ends when the first is dropped.
+    pub fn new(engines: Vec<EngineWeak>) -> Ticker {
         let (tx, rx) = std::sync::mpsc::channel::<Arc<Shared>>();
         let handle = std::thread::Builder::new()
             .name("nebula-epoch".into())
@@ -37,9 +37,11 @@ impl Ticker {
                         continue;
                     }
                     std::thread::sleep(TICK);
-                    match engine.upgrade() {
-                        Some(engine) => engine.increment_epoch(),
-                        None => return,
+                    for engine in &engines {
+                        match engine.upgrade() {
+                            Some(engine) => engine.increment_epoch(),
+                            None => return,
+                        }
                     }
                 }
             })

@@ -18,6 +18,7 @@ pub mod proxy;
 pub mod purity;
 pub mod slot;
 mod stubs;
+mod tier;
 mod virtual_wasi;
 mod wasi;
 
@@ -36,9 +37,11 @@ pub use bindings::{
     Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Read, ReadOp, ReadResult,
     ReadValue, Request, Response, Write,
 };
+use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, Source};
 pub use purity::{Kind, Verdict};
+pub use tier::{Tier, Tiers};
 use virtual_wasi::{NeverWaits, PureWasi};
 
 use call::{Limiter, trap_at};
@@ -80,6 +83,9 @@ pub enum ComponentError {
     Task(#[source] tokio::task::JoinError),
 }
 
+/// Freed pool slots kept ready for reuse (see `Runtime::new`).
+const WARM_SLOTS: u32 = 16;
+
 /// Settings for the engine and its pooling allocator.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -87,6 +93,8 @@ pub struct EngineSettings {
     pub max_memory: u64,
     /// Instances that may exist at once.
     pub max_instances: u32,
+    /// Which compilers to use (default: `NEBULA_TIERS`, else tiered).
+    pub tiers: Tiers,
 }
 
 impl Default for EngineSettings {
@@ -94,6 +102,7 @@ impl Default for EngineSettings {
         EngineSettings {
             max_memory: 64 << 20,
             max_instances: crate::manifest::POOL_INSTANCES,
+            tiers: Tiers::from_env(),
         }
     }
 }
@@ -106,6 +115,16 @@ pub struct Runtime {
     proxy: Arc<Linker<ProxyState>>,
     cache: CompileCache,
     ticker: epoch::Ticker,
+    /// Winch's engine, for components not in the cache yet (see `tier`).
+    baseline: Option<Baseline>,
+    tiers: Tiers,
+}
+
+/// The baseline compiler's engine and its linker for pure components.
+#[derive(Clone)]
+struct Baseline {
+    engine: Engine,
+    pure: Arc<Linker<PureState>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -123,6 +142,10 @@ pub struct Loaded {
     pub digest: [u8; 32],
     pub verdict: Verdict,
     pub cache: CacheOutcome,
+    /// Whose code it runs; baseline code is replaced once the optimized code is compiled.
+    pub tier: Tier,
+    /// For baseline code that is to be upgraded: what the optimizing compile needs.
+    pending: Option<tier::Pending>,
     pre: Option<bindings::HandlerPre<PureState>>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
@@ -133,6 +156,7 @@ impl std::fmt::Debug for Loaded {
         f.debug_struct("Loaded")
             .field("id", &self.id)
             .field("verdict", &self.verdict)
+            .field("tier", &self.tier)
             .finish()
     }
 }
@@ -170,7 +194,13 @@ impl Runtime {
             .total_tables(n * 4)
             .total_stacks(n)
             .max_memory_size(max_memory)
-            .table_keep_resident(16 << 10);
+            .table_keep_resident(16 << 10)
+            // Memory follows load: a freed instance's slots stay warm (image mapped, up to the
+            // keep-resident size resident) for the next instance. wasmtime's default keeps 100
+            // warm slots and takes never-used slots until it has them, so a burst spreads over
+            // 100+ slots that all stay resident after it. Slots go to their own component first,
+            // so a few warm ones per component are enough for reuse.
+            .max_unused_warm_slots(WARM_SLOTS);
         // Reset memory that a request dirtied instead of unmapping it: with Linux's PAGEMAP_SCAN
         // only the dirty pages of a slot are reset (by memset), so a large resident prefix costs
         // nothing; without it the prefix is reset whole, so keep it small. Either way no madvise
@@ -186,29 +216,135 @@ impl Runtime {
             pool.linear_memory_keep_resident(128 << 10);
         }
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config).map_err(|e| ComponentError::Engine(e.into()))?;
-        let pure = wasi::pure_linker(&engine).map_err(|e| ComponentError::Engine(e.into()))?;
-        let proxy = wasi::proxy_linker(&engine).map_err(|e| ComponentError::Engine(e.into()))?;
-        let ticker = epoch::Ticker::new(engine.weak());
+        // Tiered, Cranelift compiles in the background on one low-priority thread (see `tier`):
+        // its own worker threads would compete with the requests being served.
+        config.parallel_compilation(settings.tiers != Tiers::Tiered);
+        let failed = |e: wasmtime::Error| ComponentError::Engine(e.into());
+        let engine = Engine::new(&config).map_err(failed)?;
+        let pure = wasi::pure_linker(&engine).map_err(failed)?;
+        let proxy = wasi::proxy_linker(&engine).map_err(failed)?;
+        let baseline = if settings.tiers.uses_baseline() {
+            let engine = Engine::new(&tier::baseline_config()).map_err(failed)?;
+            let pure = wasi::pure_linker(&engine).map_err(failed)?;
+            Some(Baseline {
+                engine,
+                pure: Arc::new(pure),
+            })
+        } else {
+            None
+        };
+        let mut engines = vec![engine.weak()];
+        engines.extend(baseline.as_ref().map(|b| b.engine.weak()));
+        let ticker = epoch::Ticker::new(engines);
         Ok(Runtime {
             engine,
             pure: Arc::new(pure),
             proxy: Arc::new(proxy),
             cache,
             ticker,
+            baseline,
+            tiers: settings.tiers,
         })
     }
 
-    /// Reads, judges and (if servable) pre-instantiates a component.
+    /// Reads, judges and (if servable) pre-instantiates a component: from the cache, else on
+    /// baseline code (a pure component, when tiered) or compiled optimized now.
     pub fn load(&self, id: &str, path: &Path) -> Result<Loaded, ComponentError> {
-        let (component, digest, cache) = self.compile(id, path)?;
+        let wasm = read(id, path)?;
+        let digest = *blake3::hash(&wasm).as_bytes();
+        let damaged = match self.cache.lookup(&self.engine, &digest) {
+            Lookup::Hit(component) => {
+                return self.prepare(id, digest, component, CacheOutcome::Hit, None);
+            }
+            Lookup::Miss => None,
+            // A damaged entry is replaced before serving, so the next start finds it whole.
+            Lookup::Damaged(reason) => Some(reason),
+        };
+        if damaged.is_none()
+            && let Some(loaded) = self.load_baseline(id, &wasm, digest)
+        {
+            return Ok(loaded);
+        }
+        let (component, cache) = self
+            .cache
+            .compile(&self.engine, &wasm, &digest, damaged)
+            .map_err(|e| ComponentError::Compile {
+                path: path.to_owned(),
+                source: e.into(),
+            })?;
+        self.prepare(id, digest, component, cache, None)
+    }
+
+    /// Compiles a pure component with Winch and prepares it, or says `None` (no baseline tier,
+    /// Winch refused the wasm, or the component is not pure: those compile optimized at once).
+    fn load_baseline(&self, id: &str, wasm: &[u8], digest: [u8; 32]) -> Option<Loaded> {
+        let baseline = self.baseline.as_ref()?;
+        let start = Instant::now();
+        let component = match Component::new(&baseline.engine, wasm) {
+            Ok(component) => component,
+            Err(e) => {
+                tracing::info!(
+                    component = %id,
+                    "component `{id}`: the baseline compiler cannot compile it ({e}); compiling optimized code now"
+                );
+                return None;
+            }
+        };
+        let millis = start.elapsed().as_millis();
+        if !self.judge(&component).is_pure() {
+            return None;
+        }
+        let pending = (self.tiers == Tiers::Tiered).then(|| tier::Pending {
+            runtime: self.clone(),
+            wasm: wasm.into(),
+        });
+        let cache = CacheOutcome::Baseline { millis };
+        match self.prepare(id, digest, component, cache, pending) {
+            Ok(loaded) => Some(loaded),
+            Err(e) => {
+                tracing::warn!(
+                    component = %id,
+                    "component `{id}`: {}; compiling optimized code now",
+                    crate::log::Chain(&e)
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles the optimized code of a component and stores it in the cache (the background
+    /// half of tiering).
+    fn optimize(&self, id: &str, wasm: &[u8], digest: [u8; 32]) -> Result<Loaded, ComponentError> {
+        let (component, cache) = self
+            .cache
+            .compile(&self.engine, wasm, &digest, None)
+            .map_err(|e| ComponentError::Prepare {
+                id: id.to_owned(),
+                source: e.into(),
+            })?;
+        self.prepare(id, digest, component, cache, None)
+    }
+
+    /// Judges a compiled component and pre-instantiates it with its engine's linkers.
+    fn prepare(
+        &self,
+        id: &str,
+        digest: [u8; 32],
+        component: Component,
+        cache: CacheOutcome,
+        pending: Option<tier::Pending>,
+    ) -> Result<Loaded, ComponentError> {
         let verdict = self.judge(&component);
         let prepare = |e: wasmtime::Error| ComponentError::Prepare {
             id: id.to_owned(),
             source: e.into(),
         };
+        let (tier, pure) = match &self.baseline {
+            Some(b) if Engine::same(component.engine(), &b.engine) => (Tier::Baseline, &b.pure),
+            _ => (Tier::Optimized, &self.pure),
+        };
         let pre = if verdict.is_pure() {
-            let pre = self.pure.instantiate_pre(&component).map_err(prepare)?;
+            let pre = pure.instantiate_pre(&component).map_err(prepare)?;
             Some(bindings::HandlerPre::new(pre).map_err(prepare)?)
         } else {
             None
@@ -222,6 +358,8 @@ impl Runtime {
             digest,
             verdict,
             cache,
+            tier,
+            pending,
             pre,
             proxy,
         })
@@ -233,11 +371,7 @@ impl Runtime {
         id: &str,
         path: &Path,
     ) -> Result<(Component, [u8; 32], CacheOutcome), ComponentError> {
-        let wasm = std::fs::read(path).map_err(|source| ComponentError::Read {
-            id: id.to_owned(),
-            path: path.to_owned(),
-            source,
-        })?;
+        let wasm = read(id, path)?;
         let digest = *blake3::hash(&wasm).as_bytes();
         let (component, outcome) = self
             .cache
@@ -259,15 +393,10 @@ impl Runtime {
     }
 
     fn names(&self, component: &Component) -> (Vec<String>, Vec<String>) {
-        let ty = component.component_type();
-        let imports = ty
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
-        let exports = ty
-            .exports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
+        // The component's own engine: baseline code belongs to Winch's.
+        let (ty, engine) = (component.component_type(), component.engine());
+        let imports = ty.imports(engine).map(|(n, _)| n.to_owned()).collect();
+        let exports = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
         (imports, exports)
     }
 
@@ -297,8 +426,9 @@ impl Runtime {
         };
         let wasi = (!component.verdict.stubbed.is_empty())
             .then(|| Box::new(PureWasi::new(&component.digest, &input, limits.memory)));
+        // The engine whose code this is: baseline code runs on Winch's engine.
         let mut store = Store::new(
-            &self.engine,
+            pre.engine(),
             PureState {
                 limiter: Limiter::new(limits.memory),
                 wasi,
@@ -364,6 +494,15 @@ impl Runtime {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Refusal(String);
+
+/// The bytes of a component's wasm file.
+fn read(id: &str, path: &Path) -> Result<Vec<u8>, ComponentError> {
+    std::fs::read(path).map_err(|source| ComponentError::Read {
+        id: id.to_owned(),
+        path: path.to_owned(),
+        source,
+    })
+}
 
 /// Makes sure a loaded component can be served, as pure or as `wasi:http/proxy`, or says why not.
 pub fn ensure_servable(loaded: &Loaded) -> Result<(), Refusal> {

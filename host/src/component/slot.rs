@@ -2,16 +2,19 @@
 //!
 //! A [`Slot`] holds one component of the manifest. The [`Sweeper`] drops components that have
 //! not been used for the idle TTL; it sleeps until the next one could expire, and waits without
-//! any timer while nothing is loaded, so an idle host does no periodic work.
+//! any timer while nothing is loaded, so an idle host does no periodic work. A component loaded
+//! on baseline code is queued for its optimized code (see `tier`), which replaces it in the slot.
+//! After a burst of requests, [`Quiet`] gives the freed heap back to the OS once requests have
+//! stopped for a few seconds, without unloading anything.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::{ComponentError, Loaded, Runtime};
+use super::{ComponentError, Loaded, Runtime, tier};
 
 /// Milliseconds since the first call: a cheap monotonic clock for "last used".
 fn now_ms() -> u64 {
@@ -26,7 +29,7 @@ pub struct Slot {
     path: PathBuf,
     /// The digest of the wasm as first loaded: the component's identity in memo keys.
     pub digest: [u8; 32],
-    loaded: Mutex<Option<Arc<Loaded>>>,
+    loaded: tier::Cell,
     last_used: AtomicU64,
     /// One reload at a time; others wait for it.
     loading: tokio::sync::Mutex<()>,
@@ -45,11 +48,12 @@ impl std::fmt::Debug for Slot {
 impl Slot {
     /// A slot holding a component loaded at start.
     pub fn new(loaded: Loaded, path: PathBuf, sweeper: &Sweeper) -> Arc<Slot> {
+        let loaded = Arc::new(loaded);
         let slot = Arc::new(Slot {
             id: loaded.id.clone(),
             path,
             digest: loaded.digest,
-            loaded: Mutex::new(Some(Arc::new(loaded))),
+            loaded: Arc::new(Mutex::new(Some(loaded.clone()))),
             last_used: AtomicU64::new(now_ms()),
             loading: tokio::sync::Mutex::new(()),
             sweeper: sweeper.notify.clone(),
@@ -60,7 +64,15 @@ impl Slot {
             .expect("sweeper lock")
             .push(slot.clone());
         sweeper.notify.notify_one();
+        slot.upgrade_later(&loaded);
         slot
+    }
+
+    /// Queues the optimized compile of a component loaded on baseline code.
+    fn upgrade_later(&self, loaded: &Arc<Loaded>) {
+        if loaded.pending.is_some() {
+            tier::upgrade(self.loaded.clone(), loaded.clone());
+        }
     }
 
     pub fn is_loaded(&self) -> bool {
@@ -69,7 +81,9 @@ impl Slot {
 
     /// The loaded component, loading it again if it was unloaded.
     pub async fn get(&self, runtime: &Runtime) -> Result<Arc<Loaded>, ComponentError> {
-        self.last_used.store(now_ms(), Ordering::Relaxed);
+        let now = now_ms();
+        self.last_used.store(now, Ordering::Relaxed);
+        Quiet::touch(now);
         if let Some(loaded) = self.loaded.lock().expect("slot lock").clone() {
             return Ok(loaded);
         }
@@ -90,6 +104,7 @@ impl Slot {
         tracing::info!(component = %self.id, "component `{}`: loaded again after idling", self.id);
         let loaded = Arc::new(loaded);
         *self.loaded.lock().expect("slot lock") = Some(loaded.clone());
+        self.upgrade_later(&loaded);
         self.sweeper.notify_one();
         Ok(loaded)
     }
@@ -118,6 +133,65 @@ pub fn release_memory() {
     #[expect(unsafe_code, reason = "glibc's malloc_trim has no safe binding")]
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+/// Gives freed heap back once requests stop: a burst leaves megabytes of freed buffers in the
+/// allocator's arenas, which it keeps for reuse unless asked. One task sleeps until
+/// [`QUIET_AFTER`] has passed since the last request, trims, and then waits (no timer) for the
+/// next request.
+struct Quiet {
+    last: AtomicU64,
+    armed: AtomicBool,
+    wake: Notify,
+}
+
+/// How long requests must have stopped before the heap is trimmed.
+const QUIET_AFTER_MS: u64 = 5_000;
+
+impl Quiet {
+    fn get() -> &'static Quiet {
+        static QUIET: OnceLock<Quiet> = OnceLock::new();
+        QUIET.get_or_init(|| {
+            tokio::spawn(Quiet::run());
+            Quiet {
+                last: AtomicU64::new(0),
+                armed: AtomicBool::new(false),
+                wake: Notify::new(),
+            }
+        })
+    }
+
+    /// Notes a request: two atomic operations, and a wake-up only for the first after a trim.
+    fn touch(now: u64) {
+        let quiet = Quiet::get();
+        quiet.last.store(now, Ordering::Relaxed);
+        if !quiet.armed.swap(true, Ordering::AcqRel) {
+            quiet.wake.notify_one();
+        }
+    }
+
+    async fn run() {
+        let quiet = Quiet::get();
+        loop {
+            quiet.wake.notified().await;
+            loop {
+                let due = quiet.last.load(Ordering::Relaxed) + QUIET_AFTER_MS;
+                let now = now_ms();
+                if now < due {
+                    tokio::time::sleep(Duration::from_millis(due - now)).await;
+                    continue;
+                }
+                quiet.armed.store(false, Ordering::Release);
+                // A request that came in between the check and the store re-arms it.
+                if quiet.last.load(Ordering::Relaxed) + QUIET_AFTER_MS > now_ms() {
+                    quiet.armed.store(true, Ordering::Release);
+                    continue;
+                }
+                release_memory();
+                break;
+            }
+        }
     }
 }
 

@@ -26,6 +26,15 @@ pub use store::{
 /// The most entries one `list` read returns, whatever the handler asks for.
 pub const MAX_PAGE: u32 = 1000;
 
+/// How a declared `random` read reaches the handler without a WIT case of its own: bound as a
+/// `get` of this collection, which no manifest can declare (names are letters, digits, `_` and
+/// `-`). Only a route that declares a `random` read gets bytes for it (the route is then never
+/// memoized); any other route gets a refusal, so a handler cannot smuggle randomness into a
+/// memoized reply.
+pub const RANDOM: &str = "@random";
+/// Bytes per `random` read: 256 bits, enough for an unguessable identifier.
+pub const RANDOM_BYTES: usize = 32;
+
 /// Why a request's writes were not applied. Goes to the log; the client sees a 500, or a 503
 /// when [`EffectsError::is_retryable`].
 #[derive(Debug, thiserror::Error)]
@@ -187,7 +196,7 @@ impl Effects {
             .collect()
     }
 
-    /// `Ok(None)` for the clock, which needs no storage.
+    /// `Ok(None)` for the clock and `random`, which need no storage.
     fn check_read(&self, route: &RouteDecl, op: &ReadOp) -> Result<Option<ReadRequest>, String> {
         let granted = |c: &str| {
             if route.may_read.contains(c) {
@@ -200,6 +209,13 @@ impl Effects {
         };
         let request = match op {
             ReadOp::Now => return Ok(None),
+            ReadOp::Get(Key { collection, .. }) if collection == RANDOM => {
+                let declared = route.reads.iter().any(|r| r.op == ReadDeclOp::Random);
+                return match declared {
+                    true => Ok(None),
+                    false => Err("`random` is only for routes that declare a `random` read".into()),
+                };
+            }
             ReadOp::Get(Key { collection, key }) => {
                 granted(collection)?;
                 if self.collections.get(collection).is_some_and(|c| c.counter) {
@@ -386,7 +402,7 @@ impl Reader<'_> {
                     storage.push(request);
                     slots.push(i);
                 }
-                Ok(None) => out[i] = Some(Ok(ReadValue::Number(now_millis()))),
+                Ok(None) => out[i] = Some(host_read(&read.op)),
                 Err(e) => out[i] = Some(Err(e)),
             }
         }
@@ -430,6 +446,10 @@ fn bind<'p>(
         }),
         ReadDeclOp::Count { collection } => ReadOp::Count(collection.clone()),
         ReadDeclOp::Now => ReadOp::Now,
+        ReadDeclOp::Random => ReadOp::Get(Key {
+            collection: RANDOM.to_owned(),
+            key: String::new(),
+        }),
         ReadDeclOp::List {
             collection,
             index,
@@ -466,6 +486,16 @@ fn bind<'p>(
         name: decl.name.clone(),
         op,
     }
+}
+
+/// The clock, or fresh bytes from the OS's CSPRNG for a `random` read.
+fn host_read(op: &ReadOp) -> Result<ReadValue, String> {
+    if !matches!(op, ReadOp::Get(_)) {
+        return Ok(ReadValue::Number(now_millis()));
+    }
+    let mut bytes = vec![0; RANDOM_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| format!("the OS gave no random bytes: {e}"))?;
+    Ok(ReadValue::Value(Some(bytes)))
 }
 
 fn now_millis() -> i64 {

@@ -259,3 +259,31 @@ fn a_query_placeholder_keeps_malformed_escapes_literally() {
         }
     }
 }
+
+fn route_reading(reads: &str) -> RouteDecl {
+    let text = format!(
+        "version = 1\n[components.c]\npath = \"c.wasm\"\n[[routes]]\nroute = \"GET /\"\n\
+         component = \"c\"\nreads = [{reads}]\n"
+    );
+    let manifest = Manifest::parse("m.toml".as_ref(), &text).expect("valid manifest");
+    manifest.routes[0].clone()
+}
+
+#[tokio::test]
+async fn gives_fresh_random_bytes_only_to_routes_that_declare_them() {
+    let route = route_reading("{ name = \"visitor\", op = \"random\" }");
+    let declared = Effects::declared(&route, &[], "");
+    let effects = Effects::none();
+    let bytes = |results: Vec<ReadResult>| match &results[0].value {
+        Ok(ReadValue::Value(Some(bytes))) => bytes.clone(),
+        other => panic!("{other:?}"),
+    };
+    let a = bytes(effects.reader().read(&route, &declared).await.unwrap());
+    let b = bytes(effects.reader().read(&route, &declared).await.unwrap());
+    assert_eq!(a.len(), RANDOM_BYTES);
+    assert_ne!(a, b, "every read draws new bytes");
+
+    let other = route_reading("{ name = \"t\", op = \"now\" }");
+    let refused = effects.reader().read(&other, &declared).await.unwrap();
+    assert!(refused[0].value.is_err(), "{refused:?}");
+}

@@ -10,6 +10,7 @@
 
 mod declared;
 mod diagnostic;
+mod guards;
 mod limits;
 #[cfg(test)]
 mod limits_table;
@@ -32,6 +33,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
+pub use guards::{Auth, RateLimit};
 pub use limits::{
     DEFAULT_DRAIN, Limits, MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS,
     POOL_INSTANCES, ServerLimits,
@@ -52,6 +54,8 @@ pub struct Manifest {
     pub(crate) dir: PathBuf,
     /// `server.listen`; `None` means the default (`up --listen` may override either).
     pub(crate) listen: Option<SocketAddr>,
+    /// `server.public_url`: the origin people reach the site at, without a trailing `/`.
+    pub(crate) public_url: Option<String>,
     /// `data.dir`, absolute; `<dir>/data` by default.
     pub(crate) data_dir: PathBuf,
     /// `[store]`: where the collections live (redb in `data_dir` by default).
@@ -123,6 +127,10 @@ pub struct RouteDecl {
     pub internal: bool,
     /// Results may be memoized (default); `memo = false` turns it off for the route.
     pub memo: bool,
+    /// Requests per client address the host lets through before answering 429.
+    pub rate_limit: Option<RateLimit>,
+    /// A bearer token the host checks before the call.
+    pub auth: Option<Auth>,
 }
 
 /// `[startup]`: an internal route run once at start when a collection is empty.
@@ -167,4 +175,7 @@ pub enum ReadDeclOp {
         max_limit: u32,
     },
     Now,
+    /// Fresh bytes from the OS's CSPRNG; like `now`, a route that declares it is never
+    /// memoized. Manifest-only: the WIT `read-op` has no such case (see `effects::RANDOM`).
+    Random,
 }

@@ -37,6 +37,8 @@ pub(super) struct RawStartup {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawServer {
     pub listen: Option<Spanned<String>>,
+    /// The site's public origin, for absolute links (see guards.rs).
+    pub public_url: Option<Spanned<String>>,
 }
 
 /// `[data]`
@@ -114,6 +116,25 @@ pub(super) struct RawRoute {
     pub max_body: Option<Spanned<toml::Value>>,
     pub internal: Option<bool>,
     pub memo: Option<bool>,
+    /// `{ requests = N, per = "1m" }`: per client address (guards.rs).
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
+    /// `{ bearer_env = "NAME" }`: a token the host checks before the call (guards.rs).
+    pub auth: Option<Spanned<RawAuth>>,
+}
+
+/// A route's `rate_limit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRateLimit {
+    pub requests: Option<Spanned<i64>>,
+    pub per: Option<Spanned<toml::Value>>,
+}
+
+/// A route's `auth`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAuth {
+    pub bearer_env: Option<Spanned<String>>,
 }
 
 /// One entry of a route's `reads`: the union of every op's fields; routes.rs checks which ones
@@ -212,7 +233,7 @@ mod tests {
 
     #[test]
     fn knows_the_fields_of_each_table() {
-        assert_eq!(fields_of::<RawServer>(), ["listen"]);
+        assert_eq!(fields_of::<RawServer>(), ["listen", "public_url"]);
         assert_eq!(
             fields_of::<RawLimits>(),
             [

@@ -33,6 +33,7 @@ const OPS: &[(&str, &[&str], &[&str])] = &[
         &["collection"],
     ),
     ("now", &[], &[]),
+    ("random", &[], &[]),
 ];
 
 const DEFAULT_LIMIT: u32 = 20;
@@ -44,7 +45,7 @@ pub(super) fn collection(op: &ReadDeclOp) -> Option<&str> {
         | ReadDeclOp::Counter { collection, .. }
         | ReadDeclOp::Count { collection }
         | ReadDeclOp::List { collection, .. } => Some(collection),
-        ReadDeclOp::Now => None,
+        ReadDeclOp::Now | ReadDeclOp::Random => None,
     }
 }
 
@@ -227,6 +228,7 @@ fn read_op(
         },
         "count" => ReadDeclOp::Count { collection },
         "list" => list?,
+        "random" => ReadDeclOp::Random,
         _ => ReadDeclOp::Now,
     })
 }

@@ -12,7 +12,7 @@ use super::RouteDecl;
 use super::declared::{Declared, RouteCx};
 use super::diagnostic::did_you_mean;
 use super::limits::ByteSize;
-use super::raw::{RawRead, RawRoute, fields_of};
+use super::raw::{RawAuth, RawRateLimit, RawRead, RawRoute, fields_of};
 use super::validator::Validator;
 use crate::router::{MethodMatch, PathTemplate};
 
@@ -34,7 +34,11 @@ pub(super) fn routes(
     let mut spans = Vec::new();
     for item in items {
         let table_span = item.span();
-        let nested: &[(&str, &[&str])] = &[("reads", fields_of::<RawRead>())];
+        let nested: &[(&str, &[&str])] = &[
+            ("reads", fields_of::<RawRead>()),
+            ("rate_limit", fields_of::<RawRateLimit>()),
+            ("auth", fields_of::<RawAuth>()),
+        ];
         let Some(raw) = v.typed::<RawRoute>(item, "a route", "[[routes]]", nested) else {
             continue;
         };
@@ -93,6 +97,11 @@ fn route(
             .min()
             .unwrap_or(declared.limits.max_body),
     };
+    let rate_limit = raw
+        .rate_limit
+        .as_ref()
+        .and_then(|r| super::guards::rate_limit(v, r));
+    let auth = raw.auth.as_ref().and_then(|a| super::guards::auth(v, a));
     if v.problems() > before {
         return None;
     }
@@ -108,6 +117,8 @@ fn route(
         location: v.source.location(location_span.start),
         internal: raw.internal.unwrap_or(false),
         memo: raw.memo.unwrap_or(true),
+        rate_limit,
+        auth,
     })
 }
 

@@ -107,7 +107,10 @@ fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         }
     }
     let dir = absolute_dir(path);
-    let listen = sections.remove("server").and_then(|s| v.server(s));
+    let (listen, public_url) = sections
+        .remove("server")
+        .map(|s| v.server(s))
+        .unwrap_or_default();
     let data_dir = dir.join(
         sections
             .remove("data")
@@ -148,6 +151,7 @@ fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         path: path.to_owned(),
         dir,
         listen,
+        public_url,
         data_dir,
         store,
         limits,
@@ -243,10 +247,19 @@ impl Validator<'_> {
         );
     }
 
-    fn server(&mut self, value: Spanned<DeValue<'_>>) -> Option<SocketAddr> {
-        let listen = self
-            .typed::<RawServer>(value, "`server`", "[server]", &[])?
-            .listen?;
+    /// `[server]`: the listen address and the public URL.
+    fn server(&mut self, value: Spanned<DeValue<'_>>) -> (Option<SocketAddr>, Option<String>) {
+        let Some(raw) = self.typed::<RawServer>(value, "`server`", "[server]", &[]) else {
+            return (None, None);
+        };
+        let public_url = raw
+            .public_url
+            .as_ref()
+            .and_then(|u| super::guards::public_url(self, u));
+        (raw.listen.and_then(|l| self.listen(&l)), public_url)
+    }
+
+    fn listen(&mut self, listen: &Spanned<String>) -> Option<SocketAddr> {
         match listen.get_ref().parse() {
             Ok(addr) => Some(addr),
             Err(_) => {

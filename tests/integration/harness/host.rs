@@ -87,6 +87,21 @@ impl Host {
         Self::start(&args, cache_dir)
     }
 
+    /// Like [`Host::up_with_cache`], with these environment variables set for the host (e.g.
+    /// a route's bearer token).
+    pub fn up_with_cache_and_env(
+        manifest: &Path,
+        extra_args: &[&str],
+        cache_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Host> {
+        let mut args: Vec<OsString> = vec!["up".into(), manifest.into()];
+        args.extend(extra_args.iter().map(OsString::from));
+        Self::spawn(&args, cache_dir, READY_TIMEOUT, |command| {
+            command.envs(env.iter().copied());
+        })
+    }
+
     /// `nebula-host serve COMPONENT --listen 127.0.0.1:0`: one component at every path.
     pub fn serve(component: &Path) -> Result<Host> {
         let args: Vec<OsString> = vec!["serve".into(), component.into()];

@@ -1,182 +1,45 @@
-//! Academemes as the tests see it: its Python and JavaScript handlers built by their own build
-//! scripts, the manifest checked (which compiles every component into the shared compile cache),
-//! a host serving it on a fresh database, and what a client does with the site (fetch, upload).
-//!
-//! The Python and JavaScript builds are the `build` commands of `manifests/academemes.toml` (they
-//! skip themselves when their output is up to date, e.g. after `scripts/build-guests.sh`); each
-//! build's time is written to stderr outside the test capture, so CI output shows it. Their
-//! components are big (about 19 and 12 MB): `nebula-host check` compiles them once into
-//! `target/test-compile-cache` (which `scripts/test.sh` warms the same way), and the hosts start
-//! from that cache.
+//! Academemes (`manifests/academemes.toml`) for the tests: a host serving it on a fresh,
+//! seeded database with a known moderator token, and the small things its tests share (JSON
+//! fields, multipart forms, uploads, cookies).
 
-use super::json::{Json, json};
-use super::{HOST_BIN, Host, guests, repo_root};
+use super::http::Response;
+use super::{Host, repo_root};
 use anyhow::{Context, Result, bail, ensure};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-/// The built components.
-#[derive(Debug)]
-pub struct Polyglot {
-    /// Python: `GET /api/quote`, `/api/quotes`, `/fragments/quote`.
-    pub quote: PathBuf,
-    /// JavaScript: `GET /api/tagcloud`, `/fragments/tagcloud`.
-    pub tagcloud: PathBuf,
+/// The moderators' token the test hosts start with (`ACADEMEMES_ADMIN_TOKEN`).
+pub const ADMIN_TOKEN: &str = "test-moderator-token-0123456789abcdef";
+
+/// The manifest, after building every component it points at (Rust, Python and JavaScript) and
+/// compiling them into the shared compile cache (see `polyglot`).
+pub fn manifest() -> PathBuf {
+    super::polyglot::academemes().clone()
 }
 
-/// Builds both components the first time it is called (later calls wait and share the result).
-/// `manifests/academemes.toml` names them: a test that starts it must call this (or
-/// [`academemes`]) first.
-pub fn polyglot() -> &'static Polyglot {
-    static BUILT: OnceLock<Polyglot> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let root = repo_root();
-        let polyglot = root.join("target/guests/polyglot");
-        Polyglot {
-            quote: build(
-                "quote-py (Python, componentize-py)",
-                &root.join("components/quote-py"),
-                &["build.sh"],
-                &polyglot.join("quote_py.wasm"),
-            ),
-            tagcloud: build(
-                "tagcloud-js (JavaScript, ComponentizeJS)",
-                &root.join("components/tagcloud-js"),
-                &["build.sh"],
-                &polyglot.join("tagcloud_js.wasm"),
-            ),
-        }
-    })
-}
-
-/// Runs `sh ARGS` in `dir`, which must make `out`; reports the time it took on stderr.
-pub fn build(what: &str, dir: &Path, args: &[&str], out: &Path) -> PathBuf {
-    let started = Instant::now();
-    let output = Command::new("sh")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run `sh {}` in {}: {e}",
-                args.join(" "),
-                dir.display()
-            )
-        });
-    let took = started.elapsed();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "building {what} failed ({}); did scripts/setup.sh run?\n--- stdout\n{stdout}--- stderr\n{stderr}",
-        output.status
-    );
-    assert!(out.is_file(), "building {what} made no {}", out.display());
-    let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
-    let said = stdout.lines().last().unwrap_or_default();
-    report(&format!(
-        "polyglot: {what}: {:.1} s, {:.1} MB: {said}",
-        took.as_secs_f64(),
-        size as f64 / 1e6
-    ));
-    out.to_path_buf()
-}
-
-/// A line on the real stderr: the test harness captures `println!`/`eprintln!` of passing
-/// tests, and build times should be seen in every CI log.
-fn report(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// The compile cache that `scripts/test.sh` warms with `nebula-host check` on every manifest.
-pub fn shared_cache() -> PathBuf {
-    repo_root().join("target/test-compile-cache")
-}
-
-/// `manifests/academemes.toml` with every component built (the Rust guests by [`guests`], the
-/// Python and JavaScript ones here) and compiled into [`shared_cache`] by `nebula-host check`,
-/// which also judges each component pure. A cold compile of the two big components takes about a
-/// minute on two cores; with this first, a host starts in a second.
-pub fn academemes() -> &'static PathBuf {
-    static CHECKED: OnceLock<PathBuf> = OnceLock::new();
-    CHECKED.get_or_init(|| {
-        guests();
-        polyglot();
-        let manifest = repo_root().join("manifests/academemes.toml");
-        let started = Instant::now();
-        let (code, out) = host_cli(&[
-            "check".as_ref(),
-            manifest.as_os_str(),
-            "--cache-dir".as_ref(),
-            shared_cache().as_os_str(),
-        ]);
-        assert!(
-            code == Some(0),
-            "check of the academemes manifest failed:\n{out}"
-        );
-        report(&format!(
-            "polyglot: checked and compiled manifests/academemes.toml in {:.1} s",
-            started.elapsed().as_secs_f64()
-        ));
-        manifest
-    })
-}
-
-/// Runs `nebula-host ARGS` to completion (at most 10 minutes: it may compile big components);
-/// returns the exit code and stdout + stderr.
-pub fn host_cli(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
-    let mut child = Command::new(HOST_BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start nebula-host");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while child.try_wait().ok().flatten().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("nebula-host {args:?} ran for 10 minutes; killed it");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().expect("nebula-host output");
-    (
-        output.status.code(),
-        format!(
-            "--- stdout\n{}--- stderr\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
-
-/// A host serving Academemes on a fresh database, once the seed's memes are listed.
-pub fn site() -> Result<Host> {
-    let host = Host::up_with_cache(academemes(), &[], &shared_cache())?;
-    wait_for_tags(&host, "/api/tagcloud")?;
-    Ok(host)
-}
-
-/// Waits (up to 60 s) until the seed wrote its tags and `path` (a tag cloud) shows them.
-pub fn wait_for_tags(host: &Host, path: &str) -> Result<()> {
+/// A host serving the site on a fresh, seeded database, started with `extra_args` (e.g.
+/// `--rate-limits off`). It uses the compile cache `scripts/test.sh` warms with `nebula-host
+/// check` (as the polyglot tests do), so that the Python and JavaScript components, which take
+/// minutes to compile on a busy machine, are compiled once, not once per test run.
+pub fn site_with(extra_args: &[&str]) -> Result<Host> {
+    let host = Host::up_with_cache_and_env(
+        &manifest(),
+        extra_args,
+        &repo_root().join("target/test-compile-cache"),
+        &[("ACADEMEMES_ADMIN_TOKEN", ADMIN_TOKEN)],
+    )?;
+    // The host seeds before or just after it starts serving; wait (bounded) for the memes.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let reply = host.get(path)?;
-        if reply.status == 200 && json(&reply.text())?.get("total").and_then(Json::num) > Some(0.0)
-        {
-            return Ok(());
+        let listing = host.get("/api/memes?limit=100")?;
+        if listing.status == 200 && ids(&listing.text()).len() >= 12 {
+            return Ok(host);
         }
         if Instant::now() >= deadline {
             bail!(
-                "no tags within 60 s; {path}: {} {}\nhost log:\n{}",
-                reply.status,
-                reply.text(),
+                "the site was not seeded with 12 memes within 60 s; last listing: {} {}\nhost log:\n{}",
+                listing.status,
+                listing.text(),
                 host.log()
             );
         }
@@ -184,113 +47,181 @@ pub fn wait_for_tags(host: &Host, path: &str) -> Result<()> {
     }
 }
 
-/// `GET path` answered 200 with `content_type`; the body as text.
-pub fn get_ok(host: &Host, path: &str, content_type: &str) -> Result<String> {
-    let reply = host.get(path)?;
-    ensure!(
-        reply.status == 200,
-        "GET {path}: status {} ({})\nhost log:\n{}",
-        reply.status,
-        reply.text(),
-        host.log()
-    );
-    ensure!(
-        reply.header("content-type") == Some(content_type),
-        "GET {path}: content-type {:?}",
-        reply.header("content-type")
-    );
-    Ok(reply.text())
+/// [`site_with`] on `store`: its `--store` argument, nothing else.
+pub fn site_on(store: &super::TestStore) -> Result<Host> {
+    let args = store.args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    site_with(&args)
 }
 
-/// A real PNG: the image of the first listed meme.
+/// [`site_with`] the defaults.
+pub fn site() -> Result<Host> {
+    site_with(&[])
+}
+
+/// The string values of every `"name":"…"` member, in order (JSON escapes `"` inside strings,
+/// so the first unescaped quote ends the value).
+pub fn strings(json: &str, name: &str) -> Vec<String> {
+    let key = format!("\"{name}\":\"");
+    let mut out = Vec::new();
+    let mut rest = json;
+    while let Some(at) = rest.find(&key) {
+        rest = &rest[at + key.len()..];
+        let mut end = 0;
+        let bytes = rest.as_bytes();
+        while end < bytes.len() && !(bytes[end] == b'"' && (end == 0 || bytes[end - 1] != b'\\')) {
+            end += 1;
+        }
+        out.push(rest[..end].to_owned());
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The integer values of every `"name":N` member, in order.
+pub fn numbers(json: &str, name: &str) -> Vec<i64> {
+    let key = format!("\"{name}\":");
+    json.match_indices(&key)
+        .filter_map(|(at, _)| {
+            let rest = &json[at + key.len()..];
+            let end = rest
+                .find(|c: char| c != '-' && !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            rest[..end].parse().ok()
+        })
+        .collect()
+}
+
+pub fn ids(json: &str) -> Vec<String> {
+    strings(json, "id")
+}
+
+/// `next_cursor`: `None` for `null`.
+pub fn next_cursor(json: &str) -> Option<String> {
+    strings(json, "next_cursor").pop()
+}
+
+/// How many memes the site lists.
+pub fn meme_count(host: &Host) -> Result<usize> {
+    let mut count = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/memes?limit=100&cursor={c}"),
+            None => "/api/memes?limit=100".to_owned(),
+        };
+        let page = ok_json(host.get(&path)?, &path)?;
+        count += ids(&page).len();
+        cursor = next_cursor(&page);
+        if cursor.is_none() {
+            return Ok(count);
+        }
+    }
+}
+
+/// The body of a 200 JSON response, or an error that shows what came instead.
+pub fn ok_json(response: Response, what: &str) -> Result<String> {
+    ensure!(
+        response.status == 200,
+        "{what}: status {} ({})",
+        response.status,
+        response.text()
+    );
+    ensure!(
+        response.header("content-type") == Some("application/json"),
+        "{what}: content-type {:?}",
+        response.header("content-type")
+    );
+    Ok(response.text())
+}
+
+/// The id of the newest meme.
+pub fn first_id(host: &Host) -> Result<String> {
+    ids(&ok_json(host.get("/api/memes?limit=1")?, "newest")?)
+        .into_iter()
+        .next()
+        .context("no meme listed")
+}
+
+/// One form field: name, filename (for files) and content.
+pub type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+
+/// A `multipart/form-data` body and its content type.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "----academemes-test-boundary-7d3f";
+    let mut body = Vec::new();
+    for (name, filename, data) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(file) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub fn post_form(host: &Host, path: &str, parts: &[Part<'_>]) -> Result<Response> {
+    let (content_type, body) = multipart(parts);
+    host.request("POST", path, &[("content-type", &content_type)], &body)
+}
+
+/// A real PNG: the image of the newest seeded meme.
 pub fn some_png(host: &Host) -> Result<Vec<u8>> {
-    let listing = json(&get_ok(host, "/api/memes?limit=1", "application/json")?)?;
-    let first = listing
-        .get("memes")
-        .and_then(Json::arr)
-        .and_then(|m| m.first());
-    let url = first.context("no meme listed")?.str_of("image_url");
-    let image = host.get(&url)?;
+    let id = first_id(host)?;
+    let image = host.get(&format!("/memes/{id}/image"))?;
     ensure!(
         image.status == 200 && image.body.starts_with(b"\x89PNG"),
-        "{url}"
+        "seed image of {id}: {}",
+        image.status
     );
     Ok(image.body)
 }
 
-/// Uploads a meme through the API (multipart, as the site's form sends it).
-pub fn upload(host: &Host, png: &[u8], title: &str, tags: &str) -> Result<()> {
-    let boundary = "----polyglot-test-boundary-4b1e";
-    let mut body = Vec::new();
-    let mut part = |name: &str, file: Option<&str>, data: &[u8]| {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        let disposition = match file {
-            Some(file) => format!(
-                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
-                 Content-Type: image/png\r\n\r\n"
-            ),
-            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
-        };
-        body.extend_from_slice(disposition.as_bytes());
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    };
-    part("image", Some("meme.png"), png);
-    part("title", None, title.as_bytes());
-    part("caption", None, b"Three languages, one pure world.");
-    part("tags", None, tags.as_bytes());
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let content_type = format!("multipart/form-data; boundary={boundary}");
-    let reply = host.request(
-        "POST",
+/// Uploads through the API; returns the new meme's id.
+pub fn upload(host: &Host, png: &[u8], title: &str, tags: &str) -> Result<String> {
+    let response = post_form(
+        host,
         "/api/memes",
-        &[("content-type", &content_type)],
-        &body,
+        &[
+            ("image", Some("meme.png"), png),
+            ("title", None, title.as_bytes()),
+            ("caption", None, b"a caption"),
+            ("tags", None, tags.as_bytes()),
+        ],
     )?;
     ensure!(
-        reply.status == 201,
-        "upload: {} {}",
-        reply.status,
-        reply.text()
+        response.status == 201,
+        "upload: status {} ({})",
+        response.status,
+        response.text()
     );
-    Ok(())
+    ids(&response.text())
+        .into_iter()
+        .next()
+        .context("upload answered no id")
 }
 
-pub fn today_utc() -> String {
-    let secs = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    format!("{y:04}-{m:02}-{d:02}")
+/// The `visitor=…` pair of a response's `Set-Cookie`, ready for a `Cookie` header.
+pub fn visitor_cookie(response: &Response) -> Option<String> {
+    let set = response.header("set-cookie")?;
+    set.split(';')
+        .next()
+        .filter(|pair| pair.starts_with("visitor="))
+        .map(str::to_owned)
 }
 
-/// Days since 1970-01-01 -> (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-pub fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
-}
-
-pub fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// `Authorization` with the moderators' token.
+pub fn admin() -> (&'static str, String) {
+    ("authorization", format!("Bearer {ADMIN_TOKEN}"))
 }

@@ -216,7 +216,7 @@ fn requires_a_name_and_an_op() {
     assert_eq!(messages, ["read has no `name`", "read has no `op`"]);
     assert_eq!(
         err.diagnostics[1].hint.as_deref(),
-        Some("add `op = \"...\"`, one of `get`, `counter`, `count`, `list`, `now`")
+        Some("add `op = \"...\"`, one of `get`, `counter`, `count`, `list`, `now`, `random`")
     );
 }
 

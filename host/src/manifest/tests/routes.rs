@@ -168,3 +168,50 @@ fn takes_the_strictest_body_limit_of_the_steps() {
     .unwrap();
     assert_eq!((m.routes[0].max_body, m.routes[1].max_body), (100, 1 << 30));
 }
+
+#[test]
+fn reads_rate_limits_tokens_and_the_public_url() {
+    let m = parse(&with(
+        "[server]\npublic_url = \"https://memes.example.org/\"\n\
+         [[routes]]\nroute = \"POST /vote\"\ncomponent = \"api\"\n\
+         reads = [{ name = \"visitor\", op = \"random\" }]\n\
+         rate_limit = { requests = 10, per = \"1m\" }\n\
+         [[routes]]\nroute = \"GET /admin\"\ncomponent = \"api\"\n\
+         auth = { bearer_env = \"ADMIN_TOKEN\" }\n",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.public_url.as_deref(), Some("https://memes.example.org"));
+    assert_eq!(
+        m.routes[0].rate_limit,
+        Some(RateLimit {
+            requests: 10,
+            per: Duration::from_secs(60)
+        })
+    );
+    assert_eq!(m.routes[0].reads[0].op, ReadDeclOp::Random);
+    assert!(
+        m.routes[0].may_read.is_empty(),
+        "random reads no collection"
+    );
+    assert_eq!(
+        m.routes[1].auth,
+        Some(Auth {
+            bearer_env: "ADMIN_TOKEN".into()
+        })
+    );
+    assert_eq!(m.routes[1].rate_limit, None);
+}
+
+#[test]
+fn rejects_a_rate_limit_window_under_a_second() {
+    let text = with(
+        "[[routes]]\nroute = \"POST /vote\"\ncomponent = \"api\"\n\
+         rate_limit = { requests = 10, per = \"500ms\" }\n",
+    );
+    assert_single(
+        &text,
+        "`per` must be from 1s to 1440m (a day)",
+        "7:37",
+        "e.g. `per = \"1m\"`",
+    );
+}

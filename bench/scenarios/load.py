@@ -1,9 +1,11 @@
-"""Load simulation of Academemes users, for bench/run.py.
+"""Load simulation of Academemes users.
 
 Simulated users browse the home page, open a meme, load its image, sometimes vote and rarely
 upload, in steps idle -> low -> peak -> idle. Every 0.5 s a sampler records the throughput, the
 latency percentiles of the requests completed in that half second, and the server's CPU and RSS
-from /proc. Writes bench/out/load.csv and bench/out/load.svg (a hand-written SVG).
+(total and anonymous) from /proc. The server runs without `--idle-unload`: the last idle step
+shows how far memory falls with every component still loaded. Runs `--load-runs` times; writes
+bench/out/load.csv and bench/out/load.svg (a hand-written SVG) for the last run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import statistics
 import threading
 import time
 from pathlib import Path
+
+from harness import OPTIMIZED
+from paths import OUT
+from servers import ServerGone, log as bench_log
+from wrk import spread
 
 SAMPLE_S = 0.5
 LOW_THINK_S = (0.005, 0.025)  # think time between requests of a low-step user (uniform)
@@ -34,10 +41,10 @@ def _cpu_s(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def _rss_kb(pid: int) -> int:
+def _status_kb(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -138,6 +145,10 @@ class Users:
             conn.close()
 
 
+# Seconds after the load ends by which anonymous RSS must have fallen (issue #13, goal 1).
+SETTLE_S = 30.0
+
+
 def simulate(server, step: float, out: Path, client_cpu, low_users: int, peak_users: int, log) -> dict:
     port, pid = server.port, server.pid
     if client_cpu is not None:
@@ -152,12 +163,12 @@ def simulate(server, step: float, out: Path, client_cpu, low_users: int, peak_us
     png = r.read() if r.status == 200 else b""
     conn.close()
 
-    # (name, users, think time range in seconds)
+    # (name, users, think time range in seconds, seconds); the last idle step outlasts SETTLE_S.
     steps = [
-        ("idle", 0, (0.0, 0.0)),
-        ("low", low_users, LOW_THINK_S),
-        ("peak", peak_users, (0.0, 0.0)),
-        ("idle", 0, (0.0, 0.0)),
+        ("idle", 0, (0.0, 0.0), min(step, 5.0)),
+        ("low", low_users, LOW_THINK_S, step),
+        ("peak", peak_users, (0.0, 0.0), step),
+        ("idle", 0, (0.0, 0.0), max(step, SETTLE_S + 5.0)),
     ]
     users = Users(port, ids, png, max(low_users, peak_users))
     users.start()
@@ -166,10 +177,11 @@ def simulate(server, step: float, out: Path, client_cpu, low_users: int, peak_us
     seen = 0
     cpu_prev, t_prev = _cpu_s(pid), t_start
     try:
-        for idx, (name, n, think) in enumerate(steps):
-            log(f"load: {name} step, {n} users, {step:g}s")
+        step_end = t_start
+        for idx, (name, n, think, seconds) in enumerate(steps):
+            log(f"load: {name} step, {n} users, {seconds:g}s")
             users.think, users.active = think, n
-            step_end = t_start + (idx + 1) * step  # absolute, so steps do not drift
+            step_end += seconds  # absolute, so steps do not drift
             while time.perf_counter() < step_end:
                 time.sleep(max(0.0, min(SAMPLE_S, step_end - time.perf_counter())))
                 now = time.perf_counter()
@@ -188,7 +200,8 @@ def simulate(server, step: float, out: Path, client_cpu, low_users: int, peak_us
                     "p99_ms": round(_pct(lat, 99), 3) if lat else "",
                     "errors": sum(1 for x in new if x[2] == 0 or x[2] >= 500),
                     "cpu_pct": round(100.0 * (cpu - cpu_prev) / dt, 1),
-                    "rss_mb": round(_rss_kb(pid) / 1024, 2),
+                    "rss_mb": round(_status_kb(pid, "VmRSS") / 1024, 2),
+                    "rss_anon_mb": round(_status_kb(pid, "RssAnon") / 1024, 2),
                 })
                 cpu_prev, t_prev = cpu, now
     finally:
@@ -201,14 +214,14 @@ def simulate(server, step: float, out: Path, client_cpu, low_users: int, peak_us
         w.writeheader()
         w.writerows(rows)
     svg_path = out / "load.svg"
-    svg_path.write_text(svg(rows, steps, step))
+    svg_path.write_text(svg(rows, steps))
 
     statuses: dict[str, int] = {}
     for rec in users.records:
         key = f"{rec[3]} {rec[2] or 'error'}"
         statuses[key] = statuses.get(key, 0) + 1
     phases = []
-    for idx, (name, n, _) in enumerate(steps):
+    for idx, (name, n, _, _) in enumerate(steps):
         sel = [r for r in rows if r["step_index"] == idx]
         t_lo, t_hi = (sel[0]["t_s"] - SAMPLE_S, sel[-1]["t_s"]) if sel else (0.0, 0.0)
         lat = [x[1] * 1e3 for x in users.records if t_lo < x[0] - t_start <= t_hi]
@@ -220,11 +233,21 @@ def simulate(server, step: float, out: Path, client_cpu, low_users: int, peak_us
             "cpu_pct": statistics.mean(r["cpu_pct"] for r in sel) if sel else 0.0,
             "rss_mb_max": max(r["rss_mb"] for r in sel) if sel else 0.0,
             "rss_mb_end": sel[-1]["rss_mb"] if sel else 0.0,
+            "rss_anon_mb_end": sel[-1]["rss_anon_mb"] if sel else 0.0,
         })
+    load_end = sum(st[3] for st in steps[:3])
+    after = [r for r in rows if r["t_s"] >= load_end + SETTLE_S]
+    busy = [r for r in rows if r["t_s"] <= load_end]
     return {
         "csv": str(csv_path),
         "svg": str(svg_path),
         "step_s": step,
+        "steps_s": [st[3] for st in steps],
+        "rss_mb_max": max(r["rss_mb"] for r in busy) if busy else None,
+        "rss_anon_mb_max": max(r["rss_anon_mb"] for r in busy) if busy else None,
+        "settle_s": SETTLE_S,
+        "rss_anon_mb_settled": after[0]["rss_anon_mb"] if after else None,
+        "rss_mb_settled": after[0]["rss_mb"] if after else None,
         "low_think_ms": [LOW_THINK_S[0] * 1e3, LOW_THINK_S[1] * 1e3],
         "requests": len(users.records),
         "uploads": users.uploads,
@@ -239,7 +262,7 @@ PANELS = [
     ("req_per_s", "throughput (req/s)", "#1f77b4"),
     ("p99_ms", "p99 latency (ms)", "#d62728"),
     ("cpu_pct", "server CPU (% of one core)", "#2ca02c"),
-    ("rss_mb", "server RSS (MB)", "#9467bd"),
+    ("rss_mb", "server RSS (MB), anonymous part dashed", "#9467bd"),
 ]
 STEP_FILL = {"idle": "#f2f2f2", "low": "#e3efff", "peak": "#ffe9d6"}
 
@@ -254,11 +277,12 @@ def _nice_max(v: float) -> float:
     return v
 
 
-def svg(rows: list[dict], steps, step: float) -> str:
+def svg(rows: list[dict], steps) -> str:
     width, left, right, top = 960, 70, 20, 40
     panel_h, gap = 140, 36
     height = top + len(PANELS) * (panel_h + gap) + 10
-    t_max = len(steps) * step
+    starts = [sum(st[3] for st in steps[:i]) for i in range(len(steps) + 1)]
+    t_max = starts[-1]
     plot_w = width - left - right
 
     def x(t: float) -> float:
@@ -269,7 +293,7 @@ def svg(rows: list[dict], steps, step: float) -> str:
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="{left}" y="22" font-size="15" font-weight="bold">Academemes under simulated '
-        f"users: idle → low → peak → idle ({step:g} s each), sampled every {SAMPLE_S} s</text>",
+        f"users: idle → low → peak → idle, sampled every {SAMPLE_S} s</text>",
     ]
     for p, (key, title, color) in enumerate(PANELS):
         y0 = top + p * (panel_h + gap) + 16
@@ -279,15 +303,15 @@ def svg(rows: list[dict], steps, step: float) -> str:
         def y(v: float) -> float:
             return y0 + panel_h - panel_h * v / vmax
 
-        for i, (name, n, _) in enumerate(steps):
+        for i, (name, n, _, _) in enumerate(steps):
             parts.append(
-                f'<rect x="{x(i * step):.1f}" y="{y0}" width="{x((i + 1) * step) - x(i * step):.1f}" '
+                f'<rect x="{x(starts[i]):.1f}" y="{y0}" width="{x(starts[i + 1]) - x(starts[i]):.1f}" '
                 f'height="{panel_h}" fill="{STEP_FILL.get(name, "#fff")}"/>'
             )
             if p == 0:
                 label = f"{name} ({n} users)" if n else name
                 parts.append(
-                    f'<text x="{x((i + 0.5) * step):.1f}" y="{y0 + 12}" text-anchor="middle" '
+                    f'<text x="{x((starts[i] + starts[i + 1]) / 2):.1f}" y="{y0 + 12}" text-anchor="middle" '
                     f'fill="#555">{label}</text>'
                 )
         parts.append(f'<text x="{left}" y="{y0 - 5}" font-weight="bold">{title}</text>')
@@ -314,6 +338,12 @@ def svg(rows: list[dict], steps, step: float) -> str:
             cur.append(f"{x(r['t_s']):.1f},{y(r[key]):.1f}")
         if cur:
             segs.append(cur)
+        if key == "rss_mb":
+            anon = " ".join(f"{x(r['t_s']):.1f},{y(r['rss_anon_mb']):.1f}" for r in rows)
+            parts.append(
+                f'<polyline points="{anon}" fill="none" stroke="{color}" stroke-width="1.2" '
+                'stroke-dasharray="4 3"/>'
+            )
         for seg in segs:
             if len(seg) == 1:
                 cx, cy = seg[0].split(",")
@@ -331,3 +361,41 @@ def svg(rows: list[dict], steps, step: float) -> str:
             t += tick
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def run(h) -> None:
+    """`--load-runs` simulations, each on a fresh server over the seeded data; the plot and CSV
+    are the last run's, the table has min/median/max over the runs."""
+    if not h.academemes_ready():
+        return
+    runs = []
+    for i in range(h.args.load_runs):
+        server = h.server("academemes", name=f"load-academemes-{i}", env=OPTIMIZED)
+        server.start()
+        try:
+            server.wait_ready("/", timeout=300)
+            result = simulate(
+                server, step=h.args.load_step, out=OUT, client_cpu=h.client_cpu,
+                low_users=h.args.low_users, peak_users=h.args.peak_users, log=bench_log,
+            )
+            result["server_command"] = " ".join(server.argv).replace(str(OUT.parent.parent) + "/", "")
+            runs.append(result)
+            bench_log(
+                f"load run {i + 1}: max RSS {result['rss_mb_max']} MB (anon {result['rss_anon_mb_max']}), "
+                f"{SETTLE_S:g} s after the load: anon {result['rss_anon_mb_settled']} MB"
+            )
+        except ServerGone as e:
+            h.notes.append(f"load simulation: skipped: {e}")
+            break
+        finally:
+            server.stop()
+    if not runs:
+        return
+    summary = dict(runs[-1])
+    summary["runs"] = len(runs)
+    summary["spread"] = {
+        key: spread([r[key] for r in runs if r.get(key) is not None])
+        for key in ("rss_mb_max", "rss_anon_mb_max", "rss_anon_mb_settled", "rss_mb_settled")
+    }
+    summary["spread"]["peak_req_per_s"] = spread([r["phases"][2]["req_per_s"] for r in runs])
+    h.results["load"] = summary

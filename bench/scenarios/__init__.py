@@ -1,0 +1,1 @@
+"""One module per benchmark scenario; each has `run(h)` taking the shared `harness.Harness`."""

@@ -1,0 +1,276 @@
+//! Tiered compilation: a component missing from the compile cache starts at once on code from
+//! Winch, wasmtime's baseline compiler (a small fraction of Cranelift's compile time), and is
+//! swapped for Cranelift's optimized code when a background worker has compiled it and stored it
+//! in the cache. The next start finds the optimized code in the cache and never uses Winch.
+//!
+//! This module owns the choice of tier and the background worker. It never changes what a
+//! component does: both tiers run the same wasm under the same memory cap and epoch deadlines
+//! (Winch emits the same epoch checks as Cranelift). The worker runs one compile at a time, on one
+//! thread at a lower scheduling priority, so it does not slow the requests served meanwhile.
+
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use wasmtime::{Config, Strategy};
+
+use super::{Loaded, Runtime};
+
+/// Which compilers a runtime uses; `NEBULA_TIERS` chooses (see [`Tiers::from_env`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tiers {
+    /// Winch first for components not in the cache, Cranelift in the background (the default).
+    Tiered,
+    /// Cranelift only: every miss compiles optimized code before serving (what `check` uses, so
+    /// that it fills the cache).
+    Optimized,
+    /// Winch only, never upgraded: for tests and for comparing the tiers.
+    Baseline,
+}
+
+impl Tiers {
+    /// `NEBULA_TIERS` = `tiered` (default), `optimized` or `baseline`.
+    pub fn from_env() -> Tiers {
+        match std::env::var("NEBULA_TIERS").as_deref() {
+            Err(_) | Ok("" | "tiered") => Tiers::Tiered,
+            Ok("optimized") => Tiers::Optimized,
+            Ok("baseline") => Tiers::Baseline,
+            Ok(other) => {
+                tracing::warn!(
+                    "ignoring NEBULA_TIERS=`{other}`; use `tiered`, `optimized` or `baseline`"
+                );
+                Tiers::Tiered
+            }
+        }
+    }
+
+    pub(super) fn uses_baseline(self) -> bool {
+        self != Tiers::Optimized
+    }
+}
+
+/// The code a loaded component runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Cranelift's, from the cache or compiled now.
+    Optimized,
+    /// Winch's, until the optimized code is ready.
+    Baseline,
+}
+
+/// What the background worker needs to compile a baseline component's optimized code.
+pub(super) struct Pending {
+    pub runtime: Runtime,
+    pub wasm: Arc<[u8]>,
+}
+
+/// The baseline engine's settings: Winch, with the optimizing engine's interruption and
+/// component model settings, on the on-demand allocator (baseline code serves only the first
+/// seconds of a component, so it reserves no pool).
+pub(super) fn baseline_config() -> Config {
+    let mut config = Config::new();
+    config.strategy(Strategy::Winch);
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+    // As the optimizing engine: a trap keeps the guest's panic message (see `panic`).
+    config.coredump_on_trap(true);
+    config
+}
+
+/// A slot's loaded component, shared with the worker so it can swap the optimized code in.
+pub type Cell = Arc<Mutex<Option<Arc<Loaded>>>>;
+
+struct Job {
+    cell: Cell,
+    baseline: Arc<Loaded>,
+}
+
+/// Queues the optimized compile of `baseline` (a component running Winch code); once compiled,
+/// it replaces `baseline` in `cell` unless the slot has unloaded or replaced it meanwhile.
+pub fn upgrade(cell: Cell, baseline: Arc<Loaded>) {
+    static WORKER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+    let sender = WORKER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("nebula-optimize".into())
+            .spawn(move || {
+                lower_priority();
+                for job in rx {
+                    optimize(job);
+                }
+            })
+            .expect("spawning the optimizing compiler's thread");
+        Mutex::new(tx)
+    });
+    let job = Job { cell, baseline };
+    // The worker lives as long as the process, so the channel never closes.
+    let _ = sender.lock().expect("worker queue lock").send(job);
+}
+
+fn optimize(Job { cell, baseline }: Job) {
+    let Some(pending) = &baseline.pending else {
+        return;
+    };
+    let id = &baseline.id;
+    let optimized = match pending.runtime.optimize(id, &pending.wasm, baseline.digest) {
+        Ok(optimized) => optimized,
+        Err(e) => {
+            tracing::warn!(
+                component = %id,
+                "component `{id}`: the optimizing compiler failed, baseline code keeps serving: {}",
+                crate::log::Chain(&e)
+            );
+            return;
+        }
+    };
+    let cached = match optimized.cache {
+        super::CacheOutcome::Compiled { stored: true, .. } => ", cached",
+        _ => "",
+    };
+    let millis = match optimized.cache {
+        super::CacheOutcome::Compiled { millis, .. } => millis,
+        _ => 0,
+    };
+    let mut current = cell.lock().expect("slot lock");
+    if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &baseline)) {
+        *current = Some(Arc::new(optimized));
+        drop(current);
+        tracing::info!(
+            component = %id,
+            "component `{id}`: compiled in {millis}ms{cached}; optimized code serves from now on"
+        );
+    } else {
+        drop(current);
+        tracing::info!(
+            component = %id,
+            "component `{id}`: compiled in {millis}ms{cached} (unloaded meanwhile)"
+        );
+    }
+}
+
+/// Puts this thread below the request threads: the optimized code is welcome, not urgent.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `setpriority` on the calling thread (Linux gives each thread its own nice value)
+    // only changes its scheduling; failure is harmless and ignored.
+    #[expect(unsafe_code, reason = "libc's setpriority has no safe binding")]
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::component::{
+        CallError, CallLimits, CompileCache, EngineSettings, Input, Outcome, Request,
+    };
+
+    /// A guest from the release build of components/ (CI builds the guests before the tests).
+    fn guest(name: &str) -> PathBuf {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/guests/wasm32-wasip2/release")
+            .join(format!("{name}.wasm"));
+        assert!(
+            path.exists(),
+            "`{}` is missing; build the guests first: cd components && cargo build --release",
+            path.display()
+        );
+        path
+    }
+
+    fn input(query: &str) -> Input {
+        Input {
+            request: Request {
+                method: "GET".into(),
+                path: "/spin".into(),
+                route: "/spin".into(),
+                query: query.into(),
+                headers: Vec::new(),
+                body: Vec::new(),
+                params: Vec::new(),
+            },
+            reads: Vec::new(),
+            carried: None,
+        }
+    }
+
+    fn runtime(tiers: Tiers) -> Runtime {
+        let settings = EngineSettings {
+            tiers,
+            max_instances: 4,
+            ..EngineSettings::default()
+        };
+        Runtime::new(&settings, CompileCache::new(None)).expect("runtime")
+    }
+
+    const LIMITS: CallLimits = CallLimits {
+        memory: 16 << 20,
+        timeout: Duration::from_millis(300),
+    };
+
+    #[tokio::test]
+    async fn an_endless_loop_in_baseline_code_is_cut_off_at_its_deadline() {
+        let runtime = runtime(Tiers::Baseline);
+        let spinner = runtime.load("spinner", &guest("spin")).expect("loads");
+        assert_eq!(spinner.tier, Tier::Baseline);
+        let err = runtime
+            .call_pure(&spinner, LIMITS, &input(""))
+            .await
+            .expect_err("an endless loop cannot answer");
+        assert!(matches!(err, CallError::Timeout(_)), "{err}");
+        let calm = runtime.call_pure(&spinner, LIMITS, &input("calm=1")).await;
+        assert!(matches!(calm, Ok(Outcome::Respond(_))), "{calm:?}");
+    }
+
+    #[tokio::test]
+    async fn tiered_loading_starts_on_baseline_code_and_queues_the_optimized_compile() {
+        let runtime = runtime(Tiers::Tiered);
+        let hello = runtime.load("hello", &guest("hello")).expect("loads");
+        assert_eq!(hello.tier, Tier::Baseline);
+        assert!(hello.pending.is_some(), "no optimized compile pending");
+        let optimized = runtime
+            .optimize(
+                "hello",
+                &std::fs::read(guest("hello")).expect("wasm"),
+                hello.digest,
+            )
+            .expect("cranelift compiles it");
+        assert_eq!(optimized.tier, Tier::Optimized);
+        let a = runtime.call_pure(&hello, LIMITS, &input("")).await;
+        let b = runtime.call_pure(&optimized, LIMITS, &input("")).await;
+        assert!(a.is_ok(), "{a:?}");
+        assert_eq!(a.ok(), b.ok(), "both tiers answer alike");
+    }
+
+    #[tokio::test]
+    async fn the_worker_swaps_the_optimized_code_into_the_slot() {
+        let runtime = runtime(Tiers::Tiered);
+        let hello = Arc::new(runtime.load("hello", &guest("hello")).expect("loads"));
+        let cell: Cell = Arc::new(Mutex::new(Some(hello.clone())));
+        upgrade(cell.clone(), hello);
+        let mut tier = Tier::Baseline;
+        for _ in 0..600 {
+            tier = cell
+                .lock()
+                .unwrap()
+                .as_ref()
+                .map_or(Tier::Baseline, |l| l.tier);
+            if tier == Tier::Optimized {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(tier, Tier::Optimized, "not swapped within 30 s");
+    }
+
+    #[test]
+    fn optimized_only_never_uses_baseline_code() {
+        let runtime = runtime(Tiers::Optimized);
+        let hello = runtime.load("hello", &guest("hello")).expect("loads");
+        assert_eq!(hello.tier, Tier::Optimized);
+    }
+}
