@@ -78,16 +78,14 @@ fn hostile_host() -> Result<Host> {
 /// [`hostile_host`] with another deadline and more `limits` for both hostile components (e.g.
 /// `, concurrency = 4`), and more arguments for `nebula-host up`.
 fn hostile_host_with(timeout: &str, more_limits: &str, args: &[&str]) -> Result<Host> {
-    let dir = tempfile::tempdir()?;
     let limits = format!(r#"timeout = "{timeout}", memory = "16 MiB"{more_limits}"#);
-    let manifest = Manifest::new()
+    Manifest::new()
         .component_with_limits("std", &guests().hostile_std, &limits)
         .component_with_limits("nostd", &guests().hostile_nostd, &limits)
         .component("hello", &guests().hello)
         .component("probe", &guests().effects_probe)
         .raw(ROUTES)
-        .write(dir.path())?;
-    Host::up(&manifest, args)
+        .up(args)
 }
 
 /// `GET path`, which must answer `status`; returns the body as text.

@@ -182,6 +182,11 @@ mod tests {
         path
     }
 
+    /// A request deadline the tests never reach (each call keeps its own `LIMITS` timeout).
+    fn far() -> std::time::Instant {
+        std::time::Instant::now() + std::time::Duration::from_secs(600)
+    }
+
     fn input(query: &str) -> Input {
         Input {
             request: Request {
@@ -218,12 +223,14 @@ mod tests {
         let spinner = runtime.load("spinner", &guest("spin")).expect("loads");
         assert_eq!(spinner.tier, Tier::Baseline);
         let err = runtime
-            .call_pure(&spinner, LIMITS, &input(""))
+            .call_pure(&spinner, LIMITS, far(), input(""))
             .await
             .expect_err("an endless loop cannot answer");
         assert!(matches!(err, CallError::Timeout(_)), "{err}");
-        let calm = runtime.call_pure(&spinner, LIMITS, &input("calm=1")).await;
-        assert!(matches!(calm, Ok(Outcome::Respond(_))), "{calm:?}");
+        let calm = runtime
+            .call_pure(&spinner, LIMITS, far(), input("calm=1"))
+            .await;
+        assert!(matches!(calm, Ok((Outcome::Respond(_), _))), "{calm:?}");
     }
 
     #[tokio::test]
@@ -240,10 +247,13 @@ mod tests {
             )
             .expect("cranelift compiles it");
         assert_eq!(optimized.tier, Tier::Optimized);
-        let a = runtime.call_pure(&hello, LIMITS, &input("")).await;
-        let b = runtime.call_pure(&optimized, LIMITS, &input("")).await;
+        let a = runtime.call_pure(&hello, LIMITS, far(), input("")).await;
+        let b = runtime
+            .call_pure(&optimized, LIMITS, far(), input(""))
+            .await;
         assert!(a.is_ok(), "{a:?}");
-        assert_eq!(a.ok(), b.ok(), "both tiers answer alike");
+        let outcome = |r: Result<(Outcome, Input), CallError>| r.ok().map(|(o, _)| o);
+        assert_eq!(outcome(a), outcome(b), "both tiers answer alike");
     }
 
     #[tokio::test]
