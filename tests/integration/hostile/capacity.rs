@@ -122,6 +122,7 @@ fn spins_once(host: &Host, target: Duration) -> Result<u64> {
 }
 
 #[test]
+#[ignore = "calibrated by timing: flaky while other tests load the CPU; run it alone with --ignored"]
 fn one_deadline_covers_every_pipeline_step_and_every_need_round() -> Result<()> {
     let host = hostile_host()?;
     // Each call spins for 60% of the 1 s deadline: alone it answers, four or five cannot (with
