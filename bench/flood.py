@@ -78,7 +78,7 @@ class Flood:
     def one(self, i: int) -> None:
         while not self.stop.is_set():
             try:
-                status, headers, _ = request(self.port, "GET", f"/loop/x?{i}", timeout=30)
+                status, headers, _ = request(self.port, "GET", f"/loop/loop?{i}", timeout=30)
             except OSError as e:
                 status, headers = f"error: {type(e).__name__}", {}
             with self.lock:
