@@ -135,6 +135,13 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
+/// What the background worker needs to compile a baseline component's optimized code (see
+/// `slot::upgrade`).
+pub(super) struct Pending {
+    pub runtime: Runtime,
+    pub wasm: Arc<[u8]>,
+}
+
 /// A loaded component, ready to instantiate.
 pub struct Loaded {
     pub id: String,
@@ -145,7 +152,7 @@ pub struct Loaded {
     /// Whose code it runs; baseline code is replaced once the optimized code is compiled.
     pub tier: Tier,
     /// For baseline code that is to be upgraded: what the optimizing compile needs.
-    pending: Option<tier::Pending>,
+    pending: Option<Pending>,
     pre: Option<bindings::HandlerPre<PureState>>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
@@ -294,7 +301,7 @@ impl Runtime {
         if !self.judge(&component).is_pure() {
             return None;
         }
-        let pending = (self.tiers == Tiers::Tiered).then(|| tier::Pending {
+        let pending = (self.tiers == Tiers::Tiered).then(|| Pending {
             runtime: self.clone(),
             wasm: wasm.into(),
         });
@@ -332,7 +339,7 @@ impl Runtime {
         digest: [u8; 32],
         component: Component,
         cache: CacheOutcome,
-        pending: Option<tier::Pending>,
+        pending: Option<Pending>,
     ) -> Result<Loaded, ComponentError> {
         let verdict = self.judge(&component);
         let prepare = |e: wasmtime::Error| ComponentError::Prepare {

@@ -9,11 +9,9 @@
 //! thread at a lower scheduling priority, so it does not slow the requests served meanwhile.
 
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use wasmtime::{Config, Strategy};
-
-use super::{Loaded, Runtime};
 
 /// Which compilers a runtime uses; `NEBULA_TIERS` chooses (see [`Tiers::from_env`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +55,6 @@ pub enum Tier {
     Baseline,
 }
 
-/// What the background worker needs to compile a baseline component's optimized code.
-pub(super) struct Pending {
-    pub runtime: Runtime,
-    pub wasm: Arc<[u8]>,
-}
-
 /// The baseline engine's settings: Winch, with the optimizing engine's interruption and
 /// component model settings, on the on-demand allocator (baseline code serves only the first
 /// seconds of a component, so it reserves no pool).
@@ -76,17 +68,11 @@ pub(super) fn baseline_config() -> Config {
     config
 }
 
-/// A slot's loaded component, shared with the worker so it can swap the optimized code in.
-pub type Cell = Arc<Mutex<Option<Arc<Loaded>>>>;
+/// A job for the background worker: compiling a component's optimized code, and swapping it in.
+pub type Job = Box<dyn FnOnce() + Send>;
 
-struct Job {
-    cell: Cell,
-    baseline: Arc<Loaded>,
-}
-
-/// Queues the optimized compile of `baseline` (a component running Winch code); once compiled,
-/// it replaces `baseline` in `cell` unless the slot has unloaded or replaced it meanwhile.
-pub fn upgrade(cell: Cell, baseline: Arc<Loaded>) {
+/// Runs `job` on the one background worker, after the jobs queued before it.
+pub fn in_background(job: Job) {
     static WORKER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
     let sender = WORKER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
@@ -95,56 +81,14 @@ pub fn upgrade(cell: Cell, baseline: Arc<Loaded>) {
             .spawn(move || {
                 lower_priority();
                 for job in rx {
-                    optimize(job);
+                    job();
                 }
             })
             .expect("spawning the optimizing compiler's thread");
         Mutex::new(tx)
     });
-    let job = Job { cell, baseline };
     // The worker lives as long as the process, so the channel never closes.
     let _ = sender.lock().expect("worker queue lock").send(job);
-}
-
-fn optimize(Job { cell, baseline }: Job) {
-    let Some(pending) = &baseline.pending else {
-        return;
-    };
-    let id = &baseline.id;
-    let optimized = match pending.runtime.optimize(id, &pending.wasm, baseline.digest) {
-        Ok(optimized) => optimized,
-        Err(e) => {
-            tracing::warn!(
-                component = %id,
-                "component `{id}`: the optimizing compiler failed, baseline code keeps serving: {}",
-                crate::log::Chain(&e)
-            );
-            return;
-        }
-    };
-    let cached = match optimized.cache {
-        super::CacheOutcome::Compiled { stored: true, .. } => ", cached",
-        _ => "",
-    };
-    let millis = match optimized.cache {
-        super::CacheOutcome::Compiled { millis, .. } => millis,
-        _ => 0,
-    };
-    let mut current = cell.lock().expect("slot lock");
-    if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &baseline)) {
-        *current = Some(Arc::new(optimized));
-        drop(current);
-        tracing::info!(
-            component = %id,
-            "component `{id}`: compiled in {millis}ms{cached}; optimized code serves from now on"
-        );
-    } else {
-        drop(current);
-        tracing::info!(
-            component = %id,
-            "component `{id}`: compiled in {millis}ms{cached} (unloaded meanwhile)"
-        );
-    }
 }
 
 /// Puts this thread below the request threads: the optimized code is welcome, not urgent.
@@ -162,11 +106,13 @@ fn lower_priority() {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
+    use crate::component::slot::{Cell, upgrade};
     use crate::component::{
-        CallError, CallLimits, CompileCache, EngineSettings, Input, Outcome, Request,
+        CallError, CallLimits, CompileCache, EngineSettings, Input, Outcome, Request, Runtime,
     };
 
     /// A guest from the release build of components/ (CI builds the guests before the tests).
