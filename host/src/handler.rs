@@ -13,7 +13,9 @@ use bytes::Bytes;
 
 use crate::app::{App, Route};
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
-use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
+use crate::component::{
+    Input, Outcome, Param, PassOn, ReadOp, Request, RespondWith, Response, Write,
+};
 use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::ReadDeclOp;
 use crate::memo::{self, Fresh, Memoized};
@@ -250,7 +252,10 @@ async fn execute(
         query: head.query,
         headers: head.headers,
         body: body.to_vec(),
-        params,
+        params: params
+            .into_iter()
+            .map(|(name, value)| Param { name, value })
+            .collect(),
     };
     let mut input = Input {
         request,
@@ -320,11 +325,14 @@ async fn call_steps(
                 Reply::call_failed(&e)
             })?;
             match outcome {
-                Outcome::Respond((response, w)) => {
+                Outcome::Respond(RespondWith {
+                    response,
+                    writes: w,
+                }) => {
                     writes.extend(w);
                     return Ok((response, writes));
                 }
-                Outcome::Pass((data, w)) => {
+                Outcome::Pass(PassOn { data, writes: w }) => {
                     writes.extend(w);
                     if i + 1 == route.steps.len() {
                         tracing::error!(
