@@ -393,13 +393,12 @@ mod tests {
             panic!("not a put")
         };
         assert_eq!(tag.key, "p-values/abcdefghijkl");
-        assert_eq!(
-            tag.index_keys,
-            [IndexKey {
-                index: "new".into(),
-                sort_key: "p-values/001795657711999".into()
-            }]
-        );
+        let keys: Vec<(&str, &str)> = tag
+            .index_keys
+            .iter()
+            .map(|k| (k.index.as_str(), k.sort_key.as_str()))
+            .collect();
+        assert_eq!(keys, [("new", "p-values/001795657711999")]);
         assert!(matches!(&writes[3], Write::Add(a) if a.collection == "votes" && a.delta == 0));
         let searched = writes
             .iter()
