@@ -3,8 +3,9 @@
 //! on 0.2.0, pass `check`, inspect as their own world, and read and write one redb store over
 //! real HTTP, each seeing the other's writes.
 
-use crate::harness::{Host, Manifest, Store, TestStore, guests, run_cli};
-use anyhow::{Context, Result, ensure};
+use crate::effects::send;
+use crate::harness::{Manifest, Store, TestStore, guests, run_cli};
+use anyhow::{Result, ensure};
 
 /// `old` is the 0.1.0 component, `new` the 0.2.0 one (its routes as in effects.rs; its puts to `kv`
 /// take a `by-body` index key).
@@ -51,21 +52,6 @@ fn manifest() -> Result<crate::harness::Written> {
         .component("new", &guests().effects_probe)
         .raw(ROUTES)
         .write_temp()
-}
-
-/// Sends `method path` with `body`, checks the status and returns the body text.
-fn send(host: &Host, method: &str, path: &str, body: &str, status: u16) -> Result<String> {
-    let response = host
-        .request(method, path, &[], body.as_bytes())
-        .with_context(|| format!("{method} {path}"))?;
-    let text = response.text();
-    ensure!(
-        response.status == status,
-        "{method} {path}: status {} instead of {status}: {text}\n--- host log\n{}",
-        response.status,
-        host.log()
-    );
-    Ok(text)
 }
 
 #[test]
