@@ -23,6 +23,8 @@ clang --target=wasm32-wasi -O2 -mexec-model=reactor \
 if [ -n "${NEBULA_HOST:-}" ]; then
     "$NEBULA_HOST" componentize "$gen/hello_c.core.wasm" -o "$out/hello_c.wasm"
 else
-    cargo run --quiet --manifest-path "$root/Cargo.toml" -p nebula-host -- \
-        componentize "$gen/hello_c.core.wasm" -o "$out/hello_c.wasm"
+    # From the repository's root, so that cargo reads its settings there (components/.cargo
+    # would build the host for wasm) and reuses the host the tests build.
+    (cd "$root" && cargo run --quiet -p nebula-host -- \
+        componentize "$gen/hello_c.core.wasm" -o "$out/hello_c.wasm")
 fi

@@ -4,7 +4,8 @@
 //! Inside, dependencies go one way: this file (the [`Runtime`] and [`Loaded`] components) uses
 //! `proxy` (wasi:http calls), `wasi` (the one table of WASI interfaces, and both linkers),
 //! `stubs` (what a pure call's WASI imports get), `purity` (the pure import policy), `call`
-//! (limits, deadline, [`CallError`]), `cache`, `epoch` and `bindings`; `slot` builds on this
+//! (limits, deadline, [`CallError`]), `lane` (which threads run a call), `cache`, `epoch`
+//! and `bindings`; `slot` builds on this
 //! file. This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
 //!
 //! The host speaks `nebula:pure@0.2.0`; a component built against 0.1.0 is called through
@@ -14,6 +15,7 @@ mod bindings;
 mod cache;
 mod call;
 mod epoch;
+mod lane;
 mod panic;
 pub mod proxy;
 pub mod purity;
@@ -104,7 +106,7 @@ impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
             max_memory: 64 << 20,
-            max_instances: 256,
+            max_instances: crate::manifest::POOL_INSTANCES,
             tiers: Tiers::from_env(),
         }
     }
@@ -139,6 +141,7 @@ impl std::fmt::Debug for Runtime {
 }
 
 /// A pure component pre-instantiated for the version of `nebula:pure` it exports.
+#[derive(Clone)]
 enum Pre {
     V0_2(bindings::HandlerPre<PureState>),
     V0_1(bindings::v0_1::HandlerPre<PureState>),
@@ -203,6 +206,13 @@ impl std::fmt::Display for WorldVersion {
     }
 }
 
+/// What the background worker needs to compile a baseline component's optimized code (see
+/// `slot::upgrade`).
+pub(super) struct Pending {
+    pub runtime: Runtime,
+    pub wasm: Arc<[u8]>,
+}
+
 /// A loaded component, ready to instantiate.
 pub struct Loaded {
     pub id: String,
@@ -213,7 +223,7 @@ pub struct Loaded {
     /// Whose code it runs; baseline code is replaced once the optimized code is compiled.
     pub tier: Tier,
     /// For baseline code that is to be upgraded: what the optimizing compile needs.
-    pending: Option<tier::Pending>,
+    pending: Option<Pending>,
     pre: Option<Pre>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
@@ -367,7 +377,7 @@ impl Runtime {
         if !self.judge(&component).is_pure() {
             return None;
         }
-        let pending = (self.tiers == Tiers::Tiered).then(|| tier::Pending {
+        let pending = (self.tiers == Tiers::Tiered).then(|| Pending {
             runtime: self.clone(),
             wasm: wasm.into(),
         });
@@ -405,7 +415,7 @@ impl Runtime {
         digest: [u8; 32],
         component: Component,
         cache: CacheOutcome,
-        pending: Option<tier::Pending>,
+        pending: Option<Pending>,
     ) -> Result<Loaded, ComponentError> {
         let verdict = self.judge(&component);
         let prepare = |e: wasmtime::Error| ComponentError::Prepare {
@@ -484,18 +494,21 @@ impl Runtime {
         Ok((imports, exports, verdict))
     }
 
-    /// Runs one pure call in a fresh instance, under `limits`.
+    /// Runs one pure call in a fresh instance, under `limits` and the request's `deadline`
+    /// (whichever ends first). The input comes back with the outcome, for a next call. The
+    /// call starts inline and moves to the slow lane if it runs past a tick (see [`lane`]).
     pub async fn call_pure(
         &self,
         component: &Loaded,
         limits: CallLimits,
-        input: &Input,
-    ) -> Result<Outcome, CallError> {
+        deadline: Instant,
+        input: Input,
+    ) -> Result<(Outcome, Input), CallError> {
         let Some(pre) = &component.pre else {
             return Err(CallError::NotServable("pure"));
         };
         let wasi = (!component.verdict.stubbed.is_empty())
-            .then(|| Box::new(PureWasi::new(&component.digest, input, limits.memory)));
+            .then(|| Box::new(PureWasi::new(&component.digest, &input, limits.memory)));
         // The engine whose code this is: baseline code runs on Winch's engine.
         let mut store = Store::new(
             pre.engine(),
@@ -505,28 +518,42 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        trap_at(&mut store, Instant::now() + limits.timeout);
-        let _running = self.ticker.running();
-        let result = {
-            let call = std::pin::pin!(pre.call(&mut store, input));
-            // A pure call never waits on the world (see virtual_wasi): one that does ends here.
-            NeverWaits::new(call)
-                .await
-                .map_err(|waited| CallError::Trap(waited.into()))?
+        trap_at(&mut store, deadline.min(Instant::now() + limits.timeout));
+        let (pre, running) = (pre.clone(), self.ticker.running());
+        let call = async move {
+            let _running = running;
+            let result = {
+                let call = std::pin::pin!(pre.call(&mut store, &input));
+                // A pure call never waits on the world (see virtual_wasi): one that does ends
+                // here.
+                NeverWaits::new(call).await
+            };
+            match result {
+                Ok(Ok(outcome)) => Ok((outcome, input)),
+                Ok(Err(e)) => {
+                    let panicked = panic::message(&e, &store);
+                    Err(CallError::classify(
+                        e,
+                        limits,
+                        store.data().limiter.denied,
+                        panicked,
+                    ))
+                }
+                Err(waited) => Err(CallError::Trap(waited.into())),
+            }
         };
-        result.map_err(|e| {
-            let panicked = panic::message(&e, &store);
-            CallError::classify(e, limits, store.data().limiter.denied, panicked)
-        })
+        lane::run(call).await.unwrap_or(Err(CallError::Cancelled))
     }
 
     /// Serves one request with a fresh instance of a `wasi:http/proxy` component (see
-    /// [`proxy`]): the request streams in, the response streams out.
+    /// [`proxy`]): the request streams in, the response streams out. `held` is kept until the
+    /// instance is gone.
     pub async fn call_proxy<B>(
         &self,
         component: &Loaded,
         call: ProxyCall<'_>,
         request: http::Request<B>,
+        held: impl Send + 'static,
     ) -> Result<http::Response<ProxyBody>, ProxyError>
     where
         B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
@@ -539,7 +566,7 @@ impl Runtime {
             engine: &self.engine,
             ticker: &self.ticker,
         };
-        proxy::call(host, pre, &component.id, call, request).await
+        proxy::call(host, pre, &component.id, call, request, held).await
     }
 }
 

@@ -127,6 +127,15 @@ const SDK: &[File] = &[
         "nebula-guest/wit/pure.wit",
         include_str!("../../../wit/pure.wit"),
     ),
+    // The SDK decodes queries with the host's own crate (crates/urlencoded).
+    (
+        "nebula-urlencoded/Cargo.toml",
+        include_str!("templates/rust/urlencoded-Cargo.toml"),
+    ),
+    (
+        "nebula-urlencoded/src/lib.rs",
+        include_str!("../../../crates/urlencoded/src/lib.rs"),
+    ),
 ];
 
 /// The SDK's lib.rs finds the WIT files two folders up, in the repository's `wit/`; its copy

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-use super::{
+use super::seam::{
     BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Schema, Snapshot, Storage, StoreError, decode_cursor,
     encode_cursor,
 };

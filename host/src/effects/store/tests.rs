@@ -6,9 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::seam::*;
 use super::*;
-use crate::component::Page;
-use crate::effects::ListRequest;
+use crate::component::{Page, ReadError, ReadValue};
+use crate::effects::{ListRequest, ReadRequest, WriteOp};
 
 fn schema() -> Schema {
     let mut schema = Schema::new();

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use etcd_client::{Client, ConnectOptions, GetOptions, KvClient, Txn, TxnOp, TxnOpResponse};
 
-use super::{BoxFuture, Schema, Snapshot, Storage, StoreError};
+use super::seam::{BoxFuture, Schema, Snapshot, Storage, StoreError};
 use crate::effects::WriteOp;
 use keys::Keys;
 

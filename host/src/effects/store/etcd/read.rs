@@ -10,7 +10,7 @@ use etcd_client::{GetOptions, GetResponse, SortOrder, SortTarget};
 use super::EtcdStore;
 use super::keys::{self, CHUNKED, Chunks, INLINE, prefix_end};
 use crate::component::{Entry, Page, ReadError, ReadValue};
-use crate::effects::store::{
+use crate::effects::store::seam::{
     BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Snapshot, StoreError, decode_cursor, encode_cursor,
 };
 use crate::effects::{ListRequest, ReadRequest};

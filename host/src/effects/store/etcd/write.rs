@@ -19,7 +19,7 @@ use super::EtcdStore;
 use super::keys::{Chunks, INLINE, Keys};
 use super::read::decode_counter;
 use crate::effects::WriteOp;
-use crate::effects::store::{Schema, StoreError};
+use crate::effects::store::seam::{Schema, StoreError};
 
 /// The most value bytes one transaction carries inline. etcd refuses requests above
 /// `--max-request-bytes` (1.5 MiB by default); the rest of a transaction (keys, compares) stays
