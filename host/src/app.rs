@@ -151,6 +151,9 @@ impl App {
                 .load(id, &decl.path)
                 .with_context(|| format!("component `{id}` declared at {}", decl.location))?;
             log_cache(id, &component.cache);
+            if let Some(world) = component.world() {
+                tracing::info!(component = %id, %world, "component `{id}`: a {world} handler");
+            }
             if let Err(e) = component::ensure_servable(&component) {
                 refusals.push(format!("{e}\n  declared at {}", decl.location));
             }

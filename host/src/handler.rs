@@ -21,7 +21,9 @@ use crate::app::Step;
 use crate::app::{App, Route};
 use crate::component::Loaded;
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
-use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
+use crate::component::{
+    Input, Outcome, Param, PassOn, ReadOp, Request, RespondWith, Response, Write,
+};
 use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::{
     MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp,
@@ -280,7 +282,10 @@ async fn execute(
         query: head.query,
         headers: head.headers,
         body: body.to_vec(),
-        params,
+        params: params
+            .into_iter()
+            .map(|(name, value)| Param { name, value })
+            .collect(),
     };
     let input = Input {
         request,
@@ -385,7 +390,10 @@ async fn call_steps(
             })?;
             input = returned;
             match outcome {
-                Outcome::Respond((response, w)) => {
+                Outcome::Respond(RespondWith {
+                    response,
+                    writes: w,
+                }) => {
                     if let Err(why) = within_limits(&response, step.max_response) {
                         tracing::error!(
                             route = %route.label,
@@ -398,7 +406,7 @@ async fn call_steps(
                     writes.extend(w);
                     return Ok((response, writes));
                 }
-                Outcome::Pass((data, w)) => {
+                Outcome::Pass(PassOn { data, writes: w }) => {
                     writes.extend(w);
                     if i + 1 == route.steps.len() {
                         tracing::error!(

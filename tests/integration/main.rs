@@ -22,3 +22,4 @@ mod proxy;
 mod purity;
 mod routing;
 mod scaling;
+mod worlds;

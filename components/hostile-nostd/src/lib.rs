@@ -62,12 +62,18 @@ impl Guest for Hostile {
                     put("kv", &key, b"granted"),
                     put("secret", &key, b"outside the grants"),
                 ];
-                Outcome::Respond((text_response(200, "wrote outside the grants\n"), writes))
+                Reply::new(200)
+                    .body(TEXT, "wrote outside the grants\n")
+                    .writes(writes)
+                    .done()
             }
             "write-then-invalid" => {
                 let key = query("key").unwrap_or_default();
                 let writes = vec![put("kv", &key, b"granted")];
-                Outcome::Respond((text_response(1000, "invalid status\n"), writes))
+                Reply::new(1000)
+                    .body(TEXT, "invalid status\n")
+                    .writes(writes)
+                    .done()
             }
             _ => respond(200, TEXT, "calm\n"),
         }
@@ -89,7 +95,7 @@ fn spin(input: &Input, n: u64, rounds: u64, steps: u64) -> Outcome {
     }
     let steps_done = input.carried.as_ref().map_or(0, Vec::len) as u64 + 1;
     if steps_done < steps {
-        return Outcome::Pass((vec![0; steps_done as usize], Vec::new()));
+        return pass(vec![0; steps_done as usize], Vec::new());
     }
     respond(
         200,
@@ -140,7 +146,10 @@ fn header_crlf() -> Outcome {
         name: "x-split\r\nx-injected-name".to_string(),
         value: "yes".to_string(),
     });
-    Outcome::Respond((response, Vec::new()))
+    Outcome::Respond(RespondWith {
+        response,
+        writes: Vec::new(),
+    })
 }
 
 /// One more read on every call, named after the round, so the host must cut it off.

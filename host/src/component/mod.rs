@@ -7,6 +7,9 @@
 //! (limits, deadline, [`CallError`]), `lane` (which threads run a call), `cache`, `epoch`
 //! and `bindings`; `slot` builds on this
 //! file. This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
+//!
+//! The host speaks `nebula:pure@0.2.0`; a component built against 0.1.0 is called through
+//! `v0_1`, which maps its input and outcome at this boundary (see [`Pre`]).
 
 mod bindings;
 mod cache;
@@ -19,6 +22,7 @@ pub mod purity;
 pub mod slot;
 mod stubs;
 mod tier;
+mod v0_1;
 mod virtual_wasi;
 mod wasi;
 
@@ -30,18 +34,19 @@ use bytes::Bytes;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
+pub use bindings::{
+    Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Param, PassOn, Read, ReadError,
+    ReadOp, ReadResult, ReadValue, Request, RespondWith, Response, Write,
+};
 /// The effects layer's tests build writes by hand.
 #[cfg(test)]
-pub use bindings::Put;
-pub use bindings::{
-    Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Read, ReadOp, ReadResult,
-    ReadValue, Request, Response, Write,
-};
+pub use bindings::{IndexKey, Put};
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, Source};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
+pub use v0_1::describe as describe_read_error;
 use virtual_wasi::{NeverWaits, PureWasi};
 
 use call::{Limiter, trap_at};
@@ -135,6 +140,72 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
+/// A pure component pre-instantiated for the version of `nebula:pure` it exports.
+#[derive(Clone)]
+enum Pre {
+    V0_2(bindings::HandlerPre<PureState>),
+    V0_1(bindings::v0_1::HandlerPre<PureState>),
+}
+
+impl Pre {
+    /// Types the component's `handle` against 0.2.0, then 0.1.0; the error is 0.2.0's when
+    /// neither fits (the one to build against).
+    fn new(pre: wasmtime::component::InstancePre<PureState>) -> wasmtime::Result<Pre> {
+        match bindings::HandlerPre::new(pre.clone()) {
+            Ok(pre) => Ok(Pre::V0_2(pre)),
+            Err(newest) => bindings::v0_1::HandlerPre::new(pre)
+                .map(Pre::V0_1)
+                .map_err(|_| newest),
+        }
+    }
+
+    fn engine(&self) -> &Engine {
+        match self {
+            Pre::V0_2(pre) => pre.engine(),
+            Pre::V0_1(pre) => pre.engine(),
+        }
+    }
+
+    /// Instantiates and calls `handle`, mapping a 0.1.0 component's input and outcome.
+    async fn call(&self, store: &mut Store<PureState>, input: &Input) -> wasmtime::Result<Outcome> {
+        match self {
+            Pre::V0_2(pre) => {
+                let handler = pre.instantiate_async(&mut *store).await?;
+                handler.call_handle(store, input).await
+            }
+            Pre::V0_1(pre) => {
+                let handler = pre.instantiate_async(&mut *store).await?;
+                let outcome = handler.call_handle(store, &v0_1::input(input)).await?;
+                Ok(v0_1::outcome(outcome))
+            }
+        }
+    }
+
+    /// The version of `nebula:pure` the component was built against.
+    fn version(&self) -> WorldVersion {
+        match self {
+            Pre::V0_2(_) => WorldVersion::V0_2,
+            Pre::V0_1(_) => WorldVersion::V0_1,
+        }
+    }
+}
+
+/// Which `nebula:pure` a pure component exports `handle` of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorldVersion {
+    V0_1,
+    V0_2,
+}
+
+impl std::fmt::Display for WorldVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WorldVersion::V0_1 => "nebula:pure@0.1.0",
+            WorldVersion::V0_2 => "nebula:pure@0.2.0",
+        })
+    }
+}
+
 /// What the background worker needs to compile a baseline component's optimized code (see
 /// `slot::upgrade`).
 pub(super) struct Pending {
@@ -153,7 +224,7 @@ pub struct Loaded {
     pub tier: Tier,
     /// For baseline code that is to be upgraded: what the optimizing compile needs.
     pending: Option<Pending>,
-    pre: Option<bindings::HandlerPre<PureState>>,
+    pre: Option<Pre>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
 }
@@ -169,6 +240,11 @@ impl std::fmt::Debug for Loaded {
 }
 
 impl Loaded {
+    /// For a pure component, the version of the world it was built against.
+    pub fn world(&self) -> Option<WorldVersion> {
+        self.pre.as_ref().map(Pre::version)
+    }
+
     /// Whether this is a `wasi:http/proxy` component this host can serve.
     pub fn is_proxy(&self) -> bool {
         matches!(self.proxy, Some(proxy::Prepared::Ready(_)))
@@ -352,7 +428,7 @@ impl Runtime {
         };
         let pre = if verdict.is_pure() {
             let pre = pure.instantiate_pre(&component).map_err(prepare)?;
-            Some(bindings::HandlerPre::new(pre).map_err(prepare)?)
+            Some(Pre::new(pre).map_err(prepare)?)
         } else {
             None
         };
@@ -447,10 +523,7 @@ impl Runtime {
         let call = async move {
             let _running = running;
             let result = {
-                let call = std::pin::pin!(async {
-                    let handler = pre.instantiate_async(&mut store).await?;
-                    handler.call_handle(&mut store, &input).await
-                });
+                let call = std::pin::pin!(pre.call(&mut store, &input));
                 // A pure call never waits on the world (see virtual_wasi): one that does ends
                 // here.
                 NeverWaits::new(call).await

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::component::ReadValue;
+use crate::component::{ReadError, ReadValue};
 use crate::effects::{ReadRequest, WriteOp};
 
 /// A boxed future, so that [`Storage`] can be used as `dyn Storage`.
@@ -27,8 +27,8 @@ pub struct CollectionSchema {
 pub type Schema = BTreeMap<String, CollectionSchema>;
 
 /// The outcome of one read of a round: a value for the handler, or why this read (alone) failed,
-/// e.g. a malformed cursor. The handler sees the text.
-pub type ReadOutcome = Result<ReadValue, String>;
+/// e.g. a malformed cursor. The handler sees the error.
+pub type ReadOutcome = Result<ReadValue, ReadError>;
 
 /// Why the store failed a whole read round or a request's writes. Its text goes to the log,
 /// never to a client; [`StoreError::is_retryable`] picks the client's status.
@@ -134,9 +134,9 @@ pub fn encode_cursor(sort: &[u8], key: &[u8]) -> String {
 
 /// The position a cursor names, or the message the handler gets. Also reads the cursors of
 /// earlier versions, `hex(sort 00 key)`, so links made before an upgrade keep working.
-pub fn decode_cursor(cursor: &str) -> Result<(String, String), String> {
-    let bad = || format!("malformed cursor `{cursor}`");
-    let unhex = |hex: &str| -> Result<String, String> {
+pub fn decode_cursor(cursor: &str) -> Result<(String, String), ReadError> {
+    let bad = || ReadError::BadCursor(cursor.to_owned());
+    let unhex = |hex: &str| -> Result<String, ReadError> {
         if !hex.len().is_multiple_of(2) {
             return Err(bad());
         }
