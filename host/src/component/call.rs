@@ -121,13 +121,23 @@ impl ResourceLimiter for Limiter {
     }
 }
 
-/// Makes the store's guest yield at every epoch tick and trap with [`DeadlineExceeded`] once
-/// `deadline` has passed. The epoch ticks only while calls run (see `epoch`).
+/// Makes the store's guest yield at every epoch tick but the first, and trap with
+/// [`DeadlineExceeded`] once `deadline` has passed. The epoch ticks only while calls run (see
+/// `epoch`).
+///
+/// Why not yield at the first tick: ticks come every [`epoch::TICK`](super::epoch::TICK) from
+/// one thread, so a short call that happens to straddle one would yield, move to the slow lane
+/// (see `lane`) and wait there behind whatever loops. Only a call that ran through a whole tick
+/// yields.
 pub(super) fn trap_at<T: 'static>(store: &mut Store<T>, deadline: Instant) {
     store.set_epoch_deadline(1);
+    let mut ticks = 0u32;
     store.epoch_deadline_callback(move |_| {
+        ticks = ticks.saturating_add(1);
         if Instant::now() >= deadline {
             Err(wasmtime::Error::new(DeadlineExceeded))
+        } else if ticks == 1 {
+            Ok(UpdateDeadline::Continue(1))
         } else {
             Ok(UpdateDeadline::Yield(1))
         }

@@ -227,6 +227,8 @@ pub struct Loaded {
     pre: Option<Pre>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
+    /// Whether its calls start inline or on the slow lane (see [`lane`]).
+    habit: Arc<lane::Habit>,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -445,6 +447,7 @@ impl Runtime {
             pending,
             pre,
             proxy,
+            habit: Arc::default(),
         })
     }
 
@@ -518,7 +521,8 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        trap_at(&mut store, deadline.min(Instant::now() + limits.timeout));
+        let deadline = deadline.min(Instant::now() + limits.timeout);
+        trap_at(&mut store, deadline);
         let (pre, running) = (pre.clone(), self.ticker.running());
         let call = async move {
             let _running = running;
@@ -542,7 +546,11 @@ impl Runtime {
                 Err(waited) => Err(CallError::Trap(waited.into())),
             }
         };
-        lane::run(call).await.unwrap_or(Err(CallError::Cancelled))
+        match lane::run(&component.habit, deadline, call).await {
+            Ok(result) => result,
+            Err(lane::Unfinished::Deadline) => Err(CallError::Timeout(limits.timeout)),
+            Err(lane::Unfinished::Dropped) => Err(CallError::Cancelled),
+        }
     }
 
     /// Serves one request with a fresh instance of a `wasi:http/proxy` component (see
@@ -566,7 +574,8 @@ impl Runtime {
             engine: &self.engine,
             ticker: &self.ticker,
         };
-        proxy::call(host, pre, &component.id, call, request, held).await
+        let habit = component.habit.clone();
+        proxy::call(host, pre, &component.id, habit, call, request, held).await
     }
 }
 

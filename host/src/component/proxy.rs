@@ -39,6 +39,7 @@ use crate::manifest::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS};
 
 use super::call::{CallError, CallLimits, Limiter, Source, trap_at};
 use super::epoch::Ticker;
+use super::lane::{Habit, Unfinished};
 use super::purity::Refused;
 use state::ProxyState;
 
@@ -115,6 +116,7 @@ pub(super) async fn call<B>(
     host: Host<'_>,
     pre: &ProxyPre<ProxyState>,
     id: &str,
+    habit: Arc<Habit>,
     call: ProxyCall<'_>,
     request: http::Request<B>,
     held: impl Send + 'static,
@@ -160,6 +162,7 @@ where
     let task = {
         let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
         let (label, limits) = (call.label.to_owned(), call.limits);
+        let owner = id.clone();
         tokio::spawn(async move {
             let _held = (running, held);
             let guest = async move {
@@ -177,16 +180,23 @@ where
                 .await;
                 (ran, store)
             };
-            // As a pure call: inline first, on the slow lane once it has run a tick.
-            let Some((ran, store)) = super::lane::run(guest).await else {
-                failed.store(true, Ordering::Release);
-                return Err(CallError::Cancelled.into());
-            };
-            let result = match ran {
-                Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
-                Ok(Ok(())) => Err(ProxyError::NoResponse),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(CallError::Timeout(limits.timeout).into()),
+            // As a pure call: inline first, on the slow lane once it has run a tick; a guest
+            // still there at the deadline is cut off by the lane, whatever its own trap does.
+            let (result, store) = match super::lane::run(&habit, deadline, guest).await {
+                Ok((ran, store)) => {
+                    let result = match ran {
+                        Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
+                        Ok(Ok(())) => Err(ProxyError::NoResponse),
+                        Ok(Err(e)) => Err(e),
+                        Err(_) => Err(CallError::Timeout(limits.timeout).into()),
+                    };
+                    (result, Some(store))
+                }
+                Err(Unfinished::Deadline) => (Err(CallError::Timeout(limits.timeout).into()), None),
+                Err(Unfinished::Dropped) => {
+                    failed.store(true, Ordering::Release);
+                    return Err(CallError::Cancelled.into());
+                }
             };
             if let Err(e) = &result {
                 failed.store(true, Ordering::Release);
@@ -194,9 +204,8 @@ where
                     true => ", after its response began (so the response is cut off),",
                     false => "",
                 };
-                let id = &store.data().hooks.id;
                 let e = crate::log::Chain(e);
-                tracing::error!(route = %label, component = %id, "{label}: component `{id}`{when} {e}");
+                tracing::error!(route = %label, component = %owner, "{label}: component `{owner}`{when} {e}");
             }
             // Dropping the store drops an unset response-outparam, which wakes the caller.
             drop(store);
@@ -204,7 +213,19 @@ where
         })
     };
 
-    match rx.await {
+    // The task can end before the store is dropped (its guest cut off at the deadline on the
+    // slow lane, which drops it later): then the task, not the channel, has the answer.
+    let mut task = task;
+    let delivered = tokio::select! {
+        biased;
+        delivered = rx => delivered,
+        ended = &mut task => return match ended {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Err(ProxyError::NoResponse),
+            Err(e) => Err(CallError::Task(e).into()),
+        },
+    };
+    match delivered {
         // The request body went over `max_body` before the response began: 413 rather than
         // whatever the guest made of its failed read.
         Ok(Ok(_)) if overflowed.load(Ordering::Acquire) => {
