@@ -245,7 +245,22 @@ async fn run(
     (reply, MemoUse::Used(how))
 }
 
+/// Runs of one request whose writes conflict (see [`Effects::write`]), each from fresh reads.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// What one run of a request came to.
+enum Ran {
+    Done(Fresh),
+    /// A key the request read and writes changed before its writes committed: nothing was
+    /// written, and the reply (503) is for when no attempt is left.
+    Conflict(Fresh),
+}
+
 /// Reads, calls and writes for one request; also says whether the handler read the clock.
+///
+/// A request whose writes conflict runs again, whole, from a fresh snapshot (up to
+/// [`MAX_ATTEMPTS`] runs within its one deadline), then answers 503 with `Retry-After`. Only
+/// routes that write can conflict, and those are never memoized: a conflict stores nothing.
 async fn execute(
     app: &App,
     route: &Route,
@@ -255,6 +270,42 @@ async fn execute(
     mut reader: Reader<'_>,
     deadline: Instant,
 ) -> Fresh {
+    let mut attempt = 1;
+    loop {
+        let ran = execute_once(
+            app,
+            route,
+            head.clone(),
+            params.clone(),
+            body.clone(),
+            reader,
+            deadline,
+        );
+        match ran.await {
+            Ran::Done(fresh) => return fresh,
+            Ran::Conflict(fresh) if attempt < MAX_ATTEMPTS && Instant::now() < deadline => {
+                attempt += 1;
+                reader = app.effects.reader();
+                drop(fresh);
+            }
+            Ran::Conflict(fresh) => {
+                tracing::warn!(route = %route.label, "{}: writes still conflicting after {attempt} runs; nothing written", route.label);
+                return fresh;
+            }
+        }
+    }
+}
+
+/// One run of [`execute`].
+async fn execute_once(
+    app: &App,
+    route: &Route,
+    head: Head,
+    params: Vec<(String, String)>,
+    body: Bytes,
+    mut reader: Reader<'_>,
+    deadline: Instant,
+) -> Ran {
     let mut read_clock = route
         .decl
         .reads
@@ -268,11 +319,11 @@ async fn execute(
         Err(_) => {
             tracing::warn!(route = %route.label, "{}: the deadline passed during the reads", route.label);
             let reply = Reply::deadline();
-            return Fresh { reply, read_clock };
+            return Ran::Done(Fresh { reply, read_clock });
         }
         Ok(Err(e)) => {
             let reply = store_failed(route, &e);
-            return Fresh { reply, read_clock };
+            return Ran::Done(Fresh { reply, read_clock });
         }
     };
     let request = Request {
@@ -297,25 +348,30 @@ async fn execute(
     let called = call_steps(app, route, input, &mut reader, &mut read_clock, deadline).await;
     let (response, writes) = match called {
         Ok(done) => done,
-        Err(reply) => return Fresh { reply, read_clock },
+        Err(reply) => return Ran::Done(Fresh { reply, read_clock }),
     };
 
     // The response must be valid before anything is written: a rejected reply writes nothing.
     let reply = match respond(&route.label, response) {
         Ok(reply) => reply,
-        Err(reply) => return Fresh { reply, read_clock },
+        Err(reply) => return Ran::Done(Fresh { reply, read_clock }),
     };
 
     // 5. Write, atomically and durably, before anything is sent. Not once the deadline has
     // passed (504, nothing written); a commit that has started finishes, and its reply is sent.
     if !writes.is_empty() && Instant::now() >= deadline {
         tracing::error!(route = %route.label, "{}: the deadline passed before the writes; nothing written", route.label);
-        return Fresh {
+        return Ran::Done(Fresh {
             reply: Reply::deadline(),
             read_clock,
-        };
+        });
     }
-    if let Err(e) = app.effects.write(&route.decl, writes).await {
+    if let Err(e) = app.effects.write(&route.decl, reader, writes).await {
+        if e.is_conflict() {
+            tracing::info!(route = %route.label, "{}: {}; running the request again", route.label, crate::log::Chain(&e));
+            let reply = Reply::store_unavailable();
+            return Ran::Conflict(Fresh { reply, read_clock });
+        }
         tracing::error!(
             route = %route.label,
             "{}: writes not applied: {}",
@@ -327,11 +383,11 @@ async fn execute(
         } else {
             Reply::internal("the request's writes were not applied")
         };
-        return Fresh { reply, read_clock };
+        return Ran::Done(Fresh { reply, read_clock });
     }
 
     // 6. Respond.
-    Fresh { reply, read_clock }
+    Ran::Done(Fresh { reply, read_clock })
 }
 
 /// The step's component, loaded, and its admission: each waited for within the deadline.
