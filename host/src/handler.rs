@@ -248,14 +248,6 @@ async fn run(
 /// Runs of one request whose writes conflict (see [`Effects::write`]), each from fresh reads.
 const MAX_ATTEMPTS: u32 = 3;
 
-/// What one run of a request came to.
-enum Ran {
-    Done(Fresh),
-    /// A key the request read and writes changed before its writes committed: nothing was
-    /// written, and the reply (503) is for when no attempt is left.
-    Conflict(Fresh),
-}
-
 /// Reads, calls and writes for one request; also says whether the handler read the clock.
 ///
 /// A request whose writes conflict runs again, whole, from a fresh snapshot (up to
@@ -270,33 +262,39 @@ async fn execute(
     mut reader: Reader<'_>,
     deadline: Instant,
 ) -> Fresh {
-    let mut attempt = 1;
-    loop {
-        let ran = execute_once(
+    for attempt in 1.. {
+        let mut conflicted = false;
+        let (head, params, body) = (head.clone(), params.clone(), body.clone());
+        let fresh = execute_once(
             app,
             route,
-            head.clone(),
-            params.clone(),
-            body.clone(),
+            head,
+            params,
+            body,
             reader,
             deadline,
+            &mut conflicted,
         );
-        match ran.await {
-            Ran::Done(fresh) => return fresh,
-            Ran::Conflict(fresh) if attempt < MAX_ATTEMPTS && Instant::now() < deadline => {
-                attempt += 1;
-                reader = app.effects.reader();
-                drop(fresh);
-            }
-            Ran::Conflict(fresh) => {
-                tracing::warn!(route = %route.label, "{}: writes still conflicting after {attempt} runs; nothing written", route.label);
-                return fresh;
-            }
+        let fresh = fresh.await;
+        if !conflicted {
+            return fresh;
         }
+        if attempt == MAX_ATTEMPTS || Instant::now() >= deadline {
+            tracing::warn!(route = %route.label, "{}: writes still conflicting after {attempt} runs; nothing written", route.label);
+            return fresh;
+        }
+        tracing::info!(route = %route.label, "{}: running the request again from fresh reads (run {} of {MAX_ATTEMPTS})", route.label, attempt + 1);
+        reader = app.effects.reader();
     }
+    unreachable!("the loop returns by its last attempt")
 }
 
-/// One run of [`execute`].
+/// One run of [`execute`]; `conflicted` is set when its writes conflicted (nothing was written,
+/// and the reply is the 503 to send if no run is left).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "execute's arguments and the conflict flag"
+)]
 async fn execute_once(
     app: &App,
     route: &Route,
@@ -305,7 +303,8 @@ async fn execute_once(
     body: Bytes,
     mut reader: Reader<'_>,
     deadline: Instant,
-) -> Ran {
+    conflicted: &mut bool,
+) -> Fresh {
     let mut read_clock = route
         .decl
         .reads
@@ -319,11 +318,11 @@ async fn execute_once(
         Err(_) => {
             tracing::warn!(route = %route.label, "{}: the deadline passed during the reads", route.label);
             let reply = Reply::deadline();
-            return Ran::Done(Fresh { reply, read_clock });
+            return Fresh { reply, read_clock };
         }
         Ok(Err(e)) => {
             let reply = store_failed(route, &e);
-            return Ran::Done(Fresh { reply, read_clock });
+            return Fresh { reply, read_clock };
         }
     };
     let request = Request {
@@ -348,29 +347,30 @@ async fn execute_once(
     let called = call_steps(app, route, input, &mut reader, &mut read_clock, deadline).await;
     let (response, writes) = match called {
         Ok(done) => done,
-        Err(reply) => return Ran::Done(Fresh { reply, read_clock }),
+        Err(reply) => return Fresh { reply, read_clock },
     };
 
     // The response must be valid before anything is written: a rejected reply writes nothing.
     let reply = match respond(&route.label, response) {
         Ok(reply) => reply,
-        Err(reply) => return Ran::Done(Fresh { reply, read_clock }),
+        Err(reply) => return Fresh { reply, read_clock },
     };
 
     // 5. Write, atomically and durably, before anything is sent. Not once the deadline has
     // passed (504, nothing written); a commit that has started finishes, and its reply is sent.
     if !writes.is_empty() && Instant::now() >= deadline {
         tracing::error!(route = %route.label, "{}: the deadline passed before the writes; nothing written", route.label);
-        return Ran::Done(Fresh {
+        return Fresh {
             reply: Reply::deadline(),
             read_clock,
-        });
+        };
     }
     if let Err(e) = app.effects.write(&route.decl, reader, writes).await {
         if e.is_conflict() {
-            tracing::info!(route = %route.label, "{}: {}; running the request again", route.label, crate::log::Chain(&e));
+            tracing::info!(route = %route.label, "{}: {}; nothing written", route.label, crate::log::Chain(&e));
+            *conflicted = true;
             let reply = Reply::store_unavailable();
-            return Ran::Conflict(Fresh { reply, read_clock });
+            return Fresh { reply, read_clock };
         }
         tracing::error!(
             route = %route.label,
@@ -383,11 +383,11 @@ async fn execute_once(
         } else {
             Reply::internal("the request's writes were not applied")
         };
-        return Ran::Done(Fresh { reply, read_clock });
+        return Fresh { reply, read_clock };
     }
 
     // 6. Respond.
-    Ran::Done(Fresh { reply, read_clock })
+    Fresh { reply, read_clock }
 }
 
 /// The step's component, loaded, and its admission: each waited for within the deadline.
