@@ -175,13 +175,7 @@ fn twice(input: &Input) -> Outcome {
             format!("first: {}\nagain: {}\n", render(first), render(again)),
         );
     }
-    let spins: u64 = query_param(&input.request.query, "spin")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let mut turns: u64 = 0;
-    for _ in 0..spins {
-        turns = core::hint::black_box(turns.wrapping_add(1));
-    }
+    busy(input);
     Outcome::Need(vec![Read {
         name: "again".to_string(),
         op: ReadOp::Get(Key {
@@ -199,6 +193,16 @@ fn append(input: &Input) -> Outcome {
         Some(Ok(ReadValue::Value(value))) => value.clone().unwrap_or_default(),
         other => return unexpected("value", other),
     };
+    busy(input);
+    value.push(b'+');
+    let key = key(input);
+    let body = lossy(&value);
+    let writes = vec![write::put("kv", key, value), write::add("hits", key, 1)];
+    with_writes(200, body, writes)
+}
+
+/// Counts to the query parameter `spin` (0 when absent): a busy pause a test can write during.
+fn busy(input: &Input) {
     let spins: u64 = query_param(&input.request.query, "spin")
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
@@ -206,11 +210,6 @@ fn append(input: &Input) -> Outcome {
     for _ in 0..spins {
         turns = core::hint::black_box(turns.wrapping_add(1));
     }
-    value.push(b'+');
-    let key = key(input);
-    let body = lossy(&value);
-    let writes = vec![write::put("kv", key, value), write::add("hits", key, 1)];
-    with_writes(200, body, writes)
 }
 
 /// A granted put of `kv/{key}` plus one write the host must refuse (or fail to apply), or a

@@ -440,6 +440,15 @@ async fn versions_change_with_every_write_to_their_collection(s: &dyn Storage) {
     assert!(s.snapshot().versions(&[]).await.unwrap().is_empty());
 }
 
+/// The read of counter `votes/key`.
+async fn counted(s: &dyn Storage, key: &str) -> ReadOutcome {
+    let read = ReadRequest::Counter {
+        collection: "votes".into(),
+        key: key.into(),
+    };
+    read_one(s, read).await
+}
+
 /// A snapshot that read `memes/key` with `get`, and the precondition that it is unchanged.
 async fn read_for_update(s: &dyn Storage, key: &str) -> WriteOp {
     let mut snapshot = s.snapshot();
@@ -464,17 +473,7 @@ async fn a_precondition_on_an_unchanged_key_commits(s: &dyn Storage) {
     }
     apply(s, vec![unchanged, replaced, add("a", 1)]).await;
     assert_eq!(get(s, "a").await, Some(b"replaced".to_vec()));
-    assert_eq!(
-        read_one(
-            s,
-            ReadRequest::Counter {
-                collection: "votes".into(),
-                key: "a".into(),
-            }
-        )
-        .await,
-        Ok(ReadValue::Number(1))
-    );
+    assert_eq!(counted(s, "a").await, Ok(ReadValue::Number(1)));
 }
 
 async fn a_precondition_on_a_changed_key_conflicts_and_writes_nothing(s: &dyn Storage) {
@@ -499,14 +498,7 @@ async fn a_precondition_on_a_changed_key_conflicts_and_writes_nothing(s: &dyn St
         "nothing of the request was written"
     );
     assert_eq!(
-        read_one(
-            s,
-            ReadRequest::Counter {
-                collection: "votes".into(),
-                key: "a".into(),
-            }
-        )
-        .await,
+        counted(s, "a").await,
         Ok(ReadValue::Number(-1)),
         "one deletion counted, not two"
     );
@@ -522,17 +514,7 @@ async fn a_precondition_on_an_absent_key_conflicts_once_it_is_created(s: &dyn St
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    assert_eq!(
-        read_one(
-            s,
-            ReadRequest::Counter {
-                collection: "votes".into(),
-                key: "m".into(),
-            }
-        )
-        .await,
-        Ok(ReadValue::Number(1))
-    );
+    assert_eq!(counted(s, "m").await, Ok(ReadValue::Number(1)));
 }
 
 /// Different records and the shared counter: no false conflicts.
@@ -541,17 +523,7 @@ async fn a_precondition_ignores_writes_to_other_keys(s: &dyn Storage) {
     let two = read_for_update(s, "v2").await;
     apply(s, vec![one, put("v1", "1"), add("m", 1)]).await;
     apply(s, vec![two, put("v2", "1"), add("m", 1)]).await;
-    assert_eq!(
-        read_one(
-            s,
-            ReadRequest::Counter {
-                collection: "votes".into(),
-                key: "m".into(),
-            }
-        )
-        .await,
-        Ok(ReadValue::Number(2))
-    );
+    assert_eq!(counted(s, "m").await, Ok(ReadValue::Number(2)));
 }
 
 /// Past etcd's 1.5 MiB request limit, and several such values in one request.
