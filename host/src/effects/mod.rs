@@ -460,10 +460,8 @@ impl Reader<'_> {
             })
             .collect())
     }
-}
 
-impl Reader<'_> {
-    /// An [`WriteOp::Unchanged`] for each key that `ops` write and this request read with `get`
+    /// A [`WriteOp::Unchanged`] for each key that `ops` write and this request read with `get`
     /// (read-modify-write, e.g. a vote record): as the snapshot saw it.
     fn preconditions(&self, ops: &[WriteOp]) -> Result<Vec<WriteOp>, StoreError> {
         let Some(snapshot) = self.snapshot.as_ref().filter(|_| !self.got.is_empty()) else {
