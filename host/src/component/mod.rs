@@ -34,13 +34,13 @@ use bytes::Bytes;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
+/// The effects layer's tests build writes by hand.
+#[cfg(test)]
+pub use bindings::{Add, IndexKey, Put};
 pub use bindings::{
     Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Param, PassOn, Read, ReadError,
     ReadOp, ReadResult, ReadValue, Request, RespondWith, Response, Write,
 };
-/// The effects layer's tests build writes by hand.
-#[cfg(test)]
-pub use bindings::{IndexKey, Put};
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, Source};
