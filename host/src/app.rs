@@ -17,6 +17,7 @@ use crate::effects::Effects;
 use crate::guard::Guards;
 use crate::manifest::{ComponentDecl, Limits, Manifest, RouteDecl, Startup};
 use crate::memo::{self, Memo};
+use crate::metering::{ComponentMeter, Metering, RouteMeter};
 use crate::router::{MethodMatch, Routed, Router};
 
 /// One step of a route: a component and the limits it runs under.
@@ -27,6 +28,8 @@ pub struct Step {
     /// Set when the component is a `wasi:http/proxy` one: what the manifest grants it. Such a
     /// step is its route's only step, and the server streams the request to it.
     pub proxy: Option<Arc<Grants>>,
+    /// The component's counters (shared by every step that runs it).
+    pub meter: Arc<ComponentMeter>,
 }
 
 /// A route, ready to serve.
@@ -40,6 +43,8 @@ pub struct Route {
     pub components: String,
     /// Replies may be memoized (see [`memo::qualifies`]).
     pub memo: bool,
+    /// The route's counters.
+    pub meter: Arc<RouteMeter>,
 }
 
 impl Route {
@@ -109,6 +114,10 @@ pub struct App {
     pub(crate) activity: Activity,
     /// `[limits] max_header_bytes`: the largest request head the server reads.
     pub(crate) max_header_bytes: u64,
+    /// What requests and calls used, per route and per component.
+    pub(crate) metering: Arc<Metering>,
+    /// The data folder (the usage log is kept beside it).
+    pub(crate) data: PathBuf,
 }
 
 /// Where the host keeps its files.
@@ -171,10 +180,19 @@ impl App {
                 .with_context(|| format!("opening the store `{}`", store.url))?
                 .with_seed_guard(manifest.startup.as_ref().map(|s| s.when_empty.clone()))
         };
+        let meters: BTreeMap<&str, Arc<ComponentMeter>> = loaded
+            .iter()
+            .map(|(id, slot)| (id.as_str(), Arc::new(ComponentMeter::new(slot.clone()))))
+            .collect();
         let routes = manifest
             .routes
             .iter()
             .map(|decl| Route {
+                meter: Arc::new(RouteMeter::new(format!(
+                    "{} {}",
+                    method_label(&decl.method),
+                    decl.path
+                ))),
                 label: format!("{} {}", method_label(&decl.method), decl.path),
                 components: decl.steps.join("+"),
                 steps: decl
@@ -186,6 +204,7 @@ impl App {
                         proxy: proxies
                             .contains(id.as_str())
                             .then(|| Arc::new(grants(&manifest.components[id]))),
+                        meter: meters[id.as_str()].clone(),
                     })
                     .collect(),
                 memo: memo::qualifies(decl),
@@ -206,7 +225,13 @@ impl App {
                 .map(|&i| (routes[i].decl.method.clone(), routes[i].decl.path.clone())),
         );
         let guards = Guards::new(manifest)?;
+        let metering = Metering::new(
+            routes.iter().map(|r| r.meter.clone()).collect(),
+            meters.into_values().collect(),
+        );
         Ok(App {
+            metering: Arc::new(metering),
+            data,
             router,
             public,
             routes,

@@ -13,10 +13,11 @@ use bytes::Bytes;
 
 use crate::app::{App, Route};
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
-use crate::component::{Input, Outcome, ReadOp, Request, Response, Write};
+use crate::component::{CallUsage, Input, Outcome, ReadOp, Request, Response, Write};
 use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::ReadDeclOp;
 use crate::memo::{self, Fresh, Memoized};
+use crate::metering::{Answered, RouteMeter, Tally};
 use crate::reply::{Reply, is_server_header};
 use crate::request::{BodyError, BodySource, Head, Whole};
 use crate::router::{MethodMatch, Routed};
@@ -40,6 +41,21 @@ impl Answer {
             Answer::Streamed(response) => response.status().as_u16(),
         }
     }
+
+    /// The body's length: whole, or as declared when streamed (0 when not declared).
+    fn body_len(&self) -> u64 {
+        match self {
+            Answer::Whole(reply) => reply.body.len() as u64,
+            Answer::Streamed(response) => content_length(response.headers()),
+        }
+    }
+}
+
+fn content_length(headers: &http::HeaderMap) -> u64 {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// How the memo took part in a request, for the access log.
@@ -57,6 +73,39 @@ impl MemoUse {
             MemoUse::Used(how) => how.as_str(),
         }
     }
+
+    fn used(self) -> Option<Memoized> {
+        match self {
+            MemoUse::Off => None,
+            MemoUse::Used(how) => Some(how),
+        }
+    }
+}
+
+/// One request, answered: counted by its route's meter and written to the access log.
+struct Finished<'a> {
+    meter: &'a RouteMeter,
+    method: &'a str,
+    route: &'a str,
+    components: &'a str,
+    start: Instant,
+    memo: MemoUse,
+    tally: &'a Tally,
+}
+
+impl Finished<'_> {
+    fn record(self, answer: &Answer) {
+        let answered = Answered {
+            status: answer.status(),
+            elapsed: self.start.elapsed(),
+            memo: self.memo.used(),
+            bytes_out: answer.body_len(),
+        };
+        self.meter.request(&answered, self.tally);
+        let (status, cpu_us) = (answered.status, self.tally.cpu_us());
+        let (method, route, memo) = (self.method, self.route, self.memo.as_str());
+        crate::log::access(method, route, status, self.start, self.components, memo, cpu_us);
+    }
 }
 
 /// Serves one request: the one place that routes it and decides how it is answered.
@@ -68,48 +117,60 @@ where
     let start = Instant::now();
     // `--idle-exit` counts from the last request that arrived, routed or not.
     app.activity.record();
+    let method = request.method().as_str().to_owned();
+    let tally = Tally::default();
+    let finished = Finished {
+        meter: &app.metering.unrouted,
+        method: &method,
+        route: "-",
+        components: "-",
+        start,
+        memo: MemoUse::Off,
+        tally: &tally,
+    };
 
     // 2. Route, once: not found, wrong method, a wasi:http component, or a pure route.
-    let method = request.method().as_str().to_owned();
     let (route, params) = match app.route(&method, request.uri().path()) {
         Routed::Found { route, params } => (route, params),
         Routed::NotFound => {
             let answer = Answer::Whole(Reply::not_found());
-            crate::log::access(&method, "-", answer.status(), start, "-", "off");
+            finished.record(&answer);
             return answer;
         }
         Routed::MethodNotAllowed { allow } => {
             let answer = Answer::Whole(Reply::method_not_allowed(&allow));
-            crate::log::access(&method, "-", answer.status(), start, "-", "off");
+            finished.record(&answer);
             return answer;
         }
     };
     let (index, route) = (route, &app.routes[route]);
     let (answer, memo) = match route.proxy() {
         // The component streams the request and its response itself: steps 3–5 are its own.
-        Some(grants) => (proxy(app, route, grants, request).await, MemoUse::Off),
+        Some(grants) => {
+            tally.bytes_in(content_length(request.headers()) as usize);
+            (proxy(app, route, grants, request).await, MemoUse::Off)
+        }
         None => {
             let (parts, body) = request.into_parts();
             let mut head = Head::of(&parts, Some(peer));
             // The route's guards admit the request (or not) before its body is read.
             match app.guards.admit(index, head.peer, &mut head.headers) {
                 Ok(()) => {
-                    let (reply, memo) = pure(app, route, head, params, Whole(body)).await;
+                    let (reply, memo) = pure(app, route, head, params, Whole(body), &tally).await;
                     (Answer::Whole(reply), memo)
                 }
                 Err(reply) => (Answer::Whole(reply), MemoUse::Off),
             }
         }
     };
-    let template = route.decl.path.as_str();
-    crate::log::access(
-        &method,
-        template,
-        answer.status(),
-        start,
-        &route.components,
-        memo.as_str(),
-    );
+    Finished {
+        meter: &route.meter,
+        route: route.decl.path.as_str(),
+        components: &route.components,
+        memo,
+        ..finished
+    }
+    .record(&answer);
     answer
 }
 
@@ -121,9 +182,13 @@ async fn pure(
     head: Head,
     params: Vec<(String, String)>,
     body: impl BodySource,
+    tally: &Tally,
 ) -> (Reply, MemoUse) {
     match read_body(&route.label, route.decl.max_body, body).await {
-        Ok(body) => run(app, route, head, params, body).await,
+        Ok(body) => {
+            tally.bytes_in(body.len());
+            run(app, route, head, params, body, tally).await
+        }
         Err(reply) => (reply, MemoUse::Off),
     }
 }
@@ -192,13 +257,16 @@ async fn run(
     mut head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
+    tally: &Tally,
 ) -> (Reply, MemoUse) {
     // One snapshot for the whole request: the memo versions, the declared reads and every
     // `need` round read the same state of the store.
     let mut reader = app.effects.reader();
     if !route.memo {
         return (
-            execute(app, route, head, params, body, reader).await.reply,
+            execute(app, route, head, params, body, reader, tally)
+                .await
+                .reply,
             MemoUse::Off,
         );
     }
@@ -215,7 +283,7 @@ async fn run(
         &params,
         &body,
     );
-    let execute = || execute(app, route, head, params, body, reader);
+    let execute = || execute(app, route, head, params, body, reader, tally);
     let (reply, how) = app.memo.answer(key, if_none_match, execute).await;
     (reply, MemoUse::Used(how))
 }
@@ -228,6 +296,7 @@ async fn execute(
     params: Vec<(String, String)>,
     body: Bytes,
     mut reader: Reader<'_>,
+    tally: &Tally,
 ) -> Fresh {
     let mut read_clock = route
         .decl
@@ -237,7 +306,10 @@ async fn execute(
     // 3. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
     let reads = match reader.read(&route.decl, &declared).await {
-        Ok(reads) => reads,
+        Ok(reads) => {
+            tally.reads(reads.len());
+            reads
+        }
         Err(e) => {
             let reply = store_failed(route, &e);
             return Fresh { reply, read_clock };
@@ -259,7 +331,7 @@ async fn execute(
     };
 
     // 4. Call the pure steps, with dynamic reads between calls.
-    let called = call_steps(app, route, &mut input, &mut reader, &mut read_clock).await;
+    let called = call_steps(app, route, &mut input, &mut reader, &mut read_clock, tally).await;
     let (response, writes) = match called {
         Ok(done) => done,
         Err(reply) => return Fresh { reply, read_clock },
@@ -272,7 +344,10 @@ async fn execute(
     };
 
     // 5. Write, atomically and durably, before anything is sent.
-    if let Err(e) = app.effects.write(&route.decl, writes).await {
+    let (writing, committing) = (writes.len(), Instant::now());
+    let written = app.effects.write(&route.decl, writes).await;
+    app.metering.store_commit.observe(committing.elapsed());
+    if let Err(e) = written {
         tracing::error!(
             route = %route.label,
             "{}: writes not applied: {}",
@@ -288,6 +363,7 @@ async fn execute(
     }
 
     // 6. Respond.
+    tally.writes(writing);
     Fresh { reply, read_clock }
 }
 
@@ -298,6 +374,7 @@ async fn call_steps(
     input: &mut Input,
     reader: &mut Reader<'_>,
     read_clock: &mut bool,
+    tally: &Tally,
 ) -> Result<(Response, Vec<Write>), Reply> {
     let mut writes = Vec::new();
     for (i, step) in route.steps.iter().enumerate() {
@@ -308,7 +385,12 @@ async fn call_steps(
                 tracing::error!(route = %route.label, component = %id, "{}: {}", route.label, crate::log::Chain(&e));
                 Reply::load_failed()
             })?;
-            let outcome = app.runtime.call_pure(&component, step.limits, input).await;
+            let mut usage = CallUsage::default();
+            let outcome = app
+                .runtime
+                .call_pure(&component, step.limits, input, &mut usage)
+                .await;
+            step.meter.call(&usage, outcome.is_ok(), tally);
             let outcome = outcome.map_err(|e| {
                 tracing::error!(
                     route = %route.label,
@@ -351,9 +433,9 @@ async fn call_steps(
                     }
                     *read_clock |= reads.iter().any(|r| matches!(r.op, ReadOp::Now));
                     let results = reader.read(&route.decl, &reads).await;
-                    input
-                        .reads
-                        .extend(results.map_err(|e| store_failed(route, &e))?);
+                    let results = results.map_err(|e| store_failed(route, &e))?;
+                    tally.reads(results.len());
+                    input.reads.extend(results);
                 }
             }
         }
@@ -426,7 +508,7 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
         headers: Vec::new(),
         peer: None,
     };
-    let (reply, _) = run(app, route, head, Vec::new(), Bytes::new()).await;
+    let (reply, _) = run(app, route, head, Vec::new(), Bytes::new(), &Tally::default()).await;
     // Hosts sharing a store may start together: the seed's writes apply only while the
     // collection is empty, so all but one fail; that one's seed is as good as ours.
     if !(200..300).contains(&reply.status) && !app.effects.is_empty(&startup.when_empty).await? {

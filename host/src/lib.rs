@@ -47,6 +47,7 @@ mod handler;
 mod log;
 mod manifest;
 mod memo;
+mod metering;
 mod reply;
 mod request;
 mod router;

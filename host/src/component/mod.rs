@@ -37,12 +37,12 @@ pub use bindings::{
 };
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
-pub use call::{CallError, CallLimits, Source};
+pub use call::{CallError, CallLimits, CallUsage, Source};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
 use virtual_wasi::{NeverWaits, PureWasi};
 
-use call::{Limiter, trap_at};
+use call::{Limiter, on_cpu_clock, trap_at};
 use proxy::state::ProxyState;
 use proxy::{ProxyBody, ProxyCall, ProxyError};
 use stubs::PureState;
@@ -409,12 +409,19 @@ impl Runtime {
         Ok((imports, exports, verdict))
     }
 
-    /// Runs one pure call in a fresh instance, under `limits`.
+    /// Instances in use now: calls running, pure and `wasi:http`.
+    pub fn instances_in_use(&self) -> usize {
+        self.ticker.in_use()
+    }
+
+    /// Runs one pure call in a fresh instance, under `limits`; `usage` gets what it used, also
+    /// when it fails.
     pub async fn call_pure(
         &self,
         component: &Loaded,
         limits: CallLimits,
         input: &Input,
+        usage: &mut CallUsage,
     ) -> Result<Outcome, CallError> {
         let Some(pre) = &component.pre else {
             return Err(CallError::NotServable("pure"));
@@ -432,16 +439,26 @@ impl Runtime {
         store.limiter(|s| &mut s.limiter);
         trap_at(&mut store, Instant::now() + limits.timeout);
         let _running = self.ticker.running();
-        let result = {
+        let start = Instant::now();
+        let (instantiated, result) = {
             let call = std::pin::pin!(async {
-                let handler = pre.instantiate_async(&mut store).await?;
-                handler.call_handle(&mut store, input).await
+                let handler = match pre.instantiate_async(&mut store).await {
+                    Ok(handler) => handler,
+                    Err(e) => return (None, Err(e)),
+                };
+                let instantiated = Instant::now();
+                (
+                    Some(instantiated),
+                    handler.call_handle(&mut store, input).await,
+                )
             });
             // A pure call never waits on the world (see virtual_wasi): one that does ends here.
-            NeverWaits::new(call)
-                .await
-                .map_err(|waited| CallError::Trap(waited.into()))?
+            let ran = on_cpu_clock(NeverWaits::new(call), &mut usage.cpu).await;
+            usage.wall = start.elapsed();
+            ran.map_err(|waited| CallError::Trap(waited.into()))?
         };
+        usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
+        usage.peak_memory = store.data().limiter.peak;
         result.map_err(|e| {
             let panicked = panic::message(&e, &store);
             CallError::classify(e, limits, store.data().limiter.denied, panicked)
