@@ -5,6 +5,7 @@
 //! * `GET /healthz` — 200 while the process serves: a liveness probe.
 //! * `GET /readyz` — 200 when the host can serve requests: its components are loaded (the
 //!   listener starts only after they are) and its store answers within a second; else 503.
+//! * `GET /metrics` — the host's counters in the Prometheus text format (see `metrics`).
 //!
 //! It never runs a handler and never writes to the store.
 
@@ -47,9 +48,13 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
             let app = app.clone();
             async move {
                 let (status, body) = answer(&app, req.method(), req.uri().path()).await;
+                let content_type = match req.uri().path() {
+                    "/metrics" if status == 200 => crate::metrics::CONTENT_TYPE,
+                    _ => "text/plain; charset=utf-8",
+                };
                 let response = hyper::Response::builder()
                     .status(status)
-                    .header("content-type", "text/plain; charset=utf-8")
+                    .header("content-type", content_type)
                     .header("cache-control", "no-store")
                     .body(Full::new(Bytes::from(body)))
                     .expect("a valid response");
@@ -70,6 +75,7 @@ async fn answer(app: &App, method: &hyper::Method, path: &str) -> (u16, String) 
     }
     match path {
         "/healthz" => (200, "ok\n".into()),
+        "/metrics" => (200, crate::metrics::render(&app.metering, &app.runtime)),
         "/readyz" => match tokio::time::timeout(READY_TIMEOUT, app.effects.ping()).await {
             Ok(Ok(())) => (200, "ready\n".into()),
             Ok(Err(e)) => {
@@ -83,7 +89,7 @@ async fn answer(app: &App, method: &hyper::Method, path: &str) -> (u16, String) 
         },
         _ => (
             404,
-            "not found: the admin listener serves /healthz and /readyz\n".into(),
+            "not found: the admin listener serves /healthz, /readyz and /metrics\n".into(),
         ),
     }
 }

@@ -1,5 +1,5 @@
-//! `nebula-host up | serve | check | inspect | new | componentize`: argument parsing and the
-//! commands. What a command
+//! `nebula-host up | serve | check | inspect | new | componentize | usage | top`: argument
+//! parsing and the commands. What a command
 //! prints for its user (`check`'s problems, `inspect`'s report, the ready line, the final
 //! error) goes to stdout/stderr directly; everything a running host reports is a `tracing` event.
 
@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{App, Dirs};
 use crate::component::{self, CompileCache, EngineSettings, Kind, Runtime};
 use crate::manifest::Manifest;
+use crate::metering::usage::{EnergyModel, UsageLog};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -75,7 +76,8 @@ enum Command {
         /// `etcd://HOST:PORT[,HOST:PORT…][/NAMESPACE]` (default: the manifest's `[store]`).
         #[arg(long, env = "NEBULA_STORE", value_name = "URL")]
         store: Option<crate::manifest::StoreUrl>,
-        /// Serve `/healthz` and `/readyz` on this address, apart from the application's routes.
+        /// Serve `/healthz`, `/readyz` and `/metrics` (Prometheus) on this address, apart from
+        /// the application's routes.
         #[arg(long, value_name = "ADDR")]
         admin: Option<SocketAddr>,
         /// Folder for compiled components (default: ~/.cache/nebula).
@@ -133,6 +135,37 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Print what each component and route used (CPU-ms, GB-seconds, joules, requests), from
+    /// the usage log a host keeps beside its data folder.
+    Usage {
+        /// The host's data folder (the log is in DATA-usage, beside it).
+        #[arg(long, env = "NEBULA_DATA_DIR", default_value = "data")]
+        data: PathBuf,
+        /// Only the usage of the last DURATION, like 15m, 2h or 7d (default: all).
+        #[arg(long, value_name = "DURATION", value_parser = crate::metering::usage::parse_duration)]
+        since: Option<Duration>,
+        /// One JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// The energy model: watts drawn by one busy core.
+        #[arg(long, value_name = "WATTS", default_value_t = EnergyModel::default().watts_per_core)]
+        watts_per_core: f64,
+        /// The energy model: watts drawn by one GB of memory in use.
+        #[arg(long, value_name = "WATTS", default_value_t = EnergyModel::default().watts_per_gb)]
+        watts_per_gb: f64,
+    },
+    /// A live view of a running host, from its admin listener's `/metrics`: requests per
+    /// second, latency, CPU, memo hit rate and errors per route, instances, RSS.
+    Top {
+        /// The host's `--admin` address.
+        admin: SocketAddr,
+        /// Stop after this many refreshes (default: until interrupted).
+        #[arg(long, value_name = "N")]
+        iterations: Option<u64>,
+        /// Seconds between refreshes.
+        #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+        interval: f64,
+    },
 }
 
 /// Runs the command line (`nebula-host`'s `main`); prints errors with their whole chain.
@@ -143,7 +176,9 @@ pub fn main() -> ExitCode {
         Command::Check { .. }
         | Command::Inspect { .. }
         | Command::New { .. }
-        | Command::Componentize { .. } => crate::log::Format::Pretty,
+        | Command::Componentize { .. }
+        | Command::Usage { .. }
+        | Command::Top { .. } => crate::log::Format::Pretty,
     };
     crate::log::init(format);
     match run(cli.command) {
@@ -188,7 +223,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let listen = listen
                 .or(manifest.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid"));
-            serve_app(app, listen, admin, idle)
+            serve_app(app, listen, admin, idle, true)
         }
         Command::Serve {
             component,
@@ -205,7 +240,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     store: None,
                 },
             )?;
-            serve_app(app, listen, None, idle)
+            serve_app(app, listen, None, idle, false)
         }
         Command::Check {
             manifest,
@@ -221,14 +256,38 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             dir,
         } => crate::scaffold::run(language, &name, dir),
         Command::Componentize { core, output } => crate::componentize::run(&core, output),
+        Command::Usage {
+            data,
+            since,
+            json,
+            watts_per_core,
+            watts_per_gb,
+        } => {
+            let model = EnergyModel {
+                watts_per_core,
+                watts_per_gb,
+            };
+            crate::billing::run(&data, since, json, model)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Top {
+            admin,
+            iterations,
+            interval,
+        } => {
+            crate::top::run(admin, iterations, Duration::from_secs_f64(interval.max(0.1)))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
+/// Serves `app` until shutdown; with `keep_usage`, keeps the usage log beside its data folder.
 fn serve_app(
     app: App,
     listen: SocketAddr,
     admin: Option<SocketAddr>,
     idle: Idle,
+    keep_usage: bool,
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -239,6 +298,16 @@ fn serve_app(
         let addr = listener.local_addr()?;
         crate::handler::startup(&app).await?;
         let app = Arc::new(app);
+        let usage = match keep_usage {
+            true => Some(Arc::new(tokio::sync::Mutex::new(UsageLog::open(
+                &app.data,
+                app.metering.clone(),
+            )?))),
+            false => None,
+        };
+        if let Some(log) = &usage {
+            tokio::spawn(UsageLog::run(log.clone()));
+        }
         if let Some(admin) = admin {
             let admin = crate::admin::bind(admin).await?;
             println!("nebula-host: admin on http://{}", admin.local_addr()?);
@@ -268,7 +337,12 @@ fn serve_app(
             }
         };
         println!("nebula-host: serving on http://{addr}");
-        crate::server::serve(app, listener, shutdown).await
+        crate::server::serve(app, listener, shutdown).await?;
+        // The requests since the last lines, so that totals survive the restart.
+        if let Some(log) = usage {
+            log.lock().await.append()?;
+        }
+        anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ use crate::component::{CallUsage, Input, Outcome, ReadOp, Request, Response, Wri
 use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::ReadDeclOp;
 use crate::memo::{self, Fresh, Memoized};
-use crate::metering::{Answered, RouteMeter, Tally};
+use crate::metering::{Answered, Metering, RouteMeter, Tally};
 use crate::reply::{Reply, is_server_header};
 use crate::request::{BodyError, BodySource, Head, Whole};
 use crate::router::{MethodMatch, Routed};
@@ -84,6 +84,7 @@ impl MemoUse {
 
 /// One request, answered: counted by its route's meter and written to the access log.
 struct Finished<'a> {
+    metering: &'a Metering,
     meter: &'a RouteMeter,
     method: &'a str,
     route: &'a str,
@@ -101,10 +102,18 @@ impl Finished<'_> {
             memo: self.memo.used(),
             bytes_out: answer.body_len(),
         };
-        self.meter.request(&answered, self.tally);
+        self.metering.request(self.meter, &answered, self.tally);
         let (status, cpu_us) = (answered.status, self.tally.cpu_us());
         let (method, route, memo) = (self.method, self.route, self.memo.as_str());
-        crate::log::access(method, route, status, self.start, self.components, memo, cpu_us);
+        crate::log::access(
+            method,
+            route,
+            status,
+            self.start,
+            self.components,
+            memo,
+            cpu_us,
+        );
     }
 }
 
@@ -120,6 +129,7 @@ where
     let method = request.method().as_str().to_owned();
     let tally = Tally::default();
     let finished = Finished {
+        metering: &app.metering,
         meter: &app.metering.unrouted,
         method: &method,
         route: "-",
@@ -508,7 +518,15 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
         headers: Vec::new(),
         peer: None,
     };
-    let (reply, _) = run(app, route, head, Vec::new(), Bytes::new(), &Tally::default()).await;
+    let (reply, _) = run(
+        app,
+        route,
+        head,
+        Vec::new(),
+        Bytes::new(),
+        &Tally::default(),
+    )
+    .await;
     // Hosts sharing a store may start together: the seed's writes apply only while the
     // collection is empty, so all but one fail; that one's seed is as good as ours.
     if !(200..300).contains(&reply.status) && !app.effects.is_empty(&startup.when_empty).await? {

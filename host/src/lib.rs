@@ -17,8 +17,10 @@
 //!    access-log line, and `server` sends it.
 //!
 //! `app` builds everything once at start; `cli` is `nebula-host up|serve|check|inspect`;
-//! and for authors `new` (`scaffold`) and `componentize`;
-//! `admin` answers health probes on a listener of its own;
+//! and for authors `new` (`scaffold`) and `componentize`; for operators `usage` (`billing`)
+//! and `top`;
+//! `admin` answers health probes and `/metrics` (`metrics`) on a listener of its own;
+//! `metering` counts what each request and guest call used, and keeps the usage log;
 //! `manifest` validates the TOML the app is built from; `request` is the request as the pure
 //! path sees it. Dependencies between modules go one way (`module_graph` tests it).
 //!
@@ -38,6 +40,7 @@
 
 mod admin;
 mod app;
+mod billing;
 pub mod cli;
 mod component;
 mod componentize;
@@ -48,11 +51,13 @@ mod log;
 mod manifest;
 mod memo;
 mod metering;
+mod metrics;
 mod reply;
 mod request;
 mod router;
 mod scaffold;
 mod server;
+mod top;
 
 #[cfg(test)]
 mod module_graph;

@@ -17,6 +17,7 @@ mod hostile;
 mod lifecycle;
 mod logging;
 mod manifest_errors;
+mod operations;
 mod polyglot;
 mod proxy;
 mod purity;

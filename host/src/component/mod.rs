@@ -37,7 +37,7 @@ pub use bindings::{
 };
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
-pub use call::{CallError, CallLimits, CallUsage, Source};
+pub use call::{CallError, CallLimits, CallUsage, Source, metering_on};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
 use virtual_wasi::{NeverWaits, PureWasi};

@@ -222,7 +222,9 @@ mod tests {
             .await
             .expect_err("an endless loop cannot answer");
         assert!(matches!(err, CallError::Timeout(_)), "{err}");
-        let calm = runtime.call_pure(&spinner, LIMITS, &input("calm=1"), &mut Default::default()).await;
+        let calm = runtime
+            .call_pure(&spinner, LIMITS, &input("calm=1"), &mut Default::default())
+            .await;
         assert!(matches!(calm, Ok(Outcome::Respond(_))), "{calm:?}");
     }
 
@@ -240,8 +242,12 @@ mod tests {
             )
             .expect("cranelift compiles it");
         assert_eq!(optimized.tier, Tier::Optimized);
-        let a = runtime.call_pure(&hello, LIMITS, &input(""), &mut Default::default()).await;
-        let b = runtime.call_pure(&optimized, LIMITS, &input(""), &mut Default::default()).await;
+        let a = runtime
+            .call_pure(&hello, LIMITS, &input(""), &mut Default::default())
+            .await;
+        let b = runtime
+            .call_pure(&optimized, LIMITS, &input(""), &mut Default::default())
+            .await;
         assert!(a.is_ok(), "{a:?}");
         assert_eq!(a.ok(), b.ok(), "both tiers answer alike");
     }

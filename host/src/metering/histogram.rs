@@ -1,5 +1,5 @@
 //! A latency histogram of fixed buckets, in atomics: observing is a search over 16 bounds and
-//! two relaxed adds, with no lock. Prometheus wants cumulative buckets; they are summed when read.
+//! two relaxed adds, with no lock. Prometheus' buckets are cumulative; the encoder sums them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -43,17 +43,13 @@ impl Histogram {
         Duration::from_micros(self.sum_us.load(Ordering::Relaxed))
     }
 
-    /// `(upper bound in seconds, observations at or below it)` for each finite bound, as
-    /// Prometheus' `le` buckets (the `+Inf` one is [`Histogram::count`]).
-    pub fn cumulative(&self) -> Vec<(f64, u64)> {
-        let mut total = 0;
+    /// `(upper bound in seconds, observations in this bucket)` for each finite bound; the
+    /// `+Inf` bucket holds the rest of [`Histogram::count`].
+    pub fn buckets(&self) -> Vec<(f64, u64)> {
         BOUNDS_US
             .iter()
             .zip(&self.buckets)
-            .map(|(&bound, n)| {
-                total += n.load(Ordering::Relaxed);
-                (bound as f64 / 1e6, total)
-            })
+            .map(|(&bound, n)| (bound as f64 / 1e6, n.load(Ordering::Relaxed)))
             .collect()
     }
 }
@@ -68,10 +64,10 @@ mod tests {
         h.observe(Duration::from_micros(100));
         h.observe(Duration::from_micros(101));
         h.observe(Duration::from_secs(60));
-        let cumulative = h.cumulative();
-        assert_eq!(cumulative[0], (0.0001, 1));
-        assert_eq!(cumulative[1], (0.00025, 2));
-        assert_eq!(cumulative.last(), Some(&(10.0, 2)));
+        let buckets = h.buckets();
+        assert_eq!(buckets[0], (0.0001, 1));
+        assert_eq!(buckets[1], (0.00025, 1));
+        assert_eq!(buckets.last(), Some(&(10.0, 0)));
         assert_eq!(h.count(), 3);
         assert_eq!(h.sum(), Duration::from_micros(60_000_201));
     }

@@ -3,19 +3,22 @@
 //! requests on different routes never touch the same cache line).
 //!
 //! The request path makes one call here per step: [`ComponentMeter::call`] after each guest
-//! call, [`Tally`] for what a request read and wrote, [`RouteMeter::request`] once it is
-//! answered. Readers (`/metrics`, the usage log) only load the counters. This module never
+//! call, [`Tally`] for what a request read and wrote, [`Metering::request`] once it is
+//! answered. Readers (`/metrics`, the usage log) only load the counters.
+//! `NEBULA_METERING=off` turns it all off, to measure metering's own cost. This module never
 //! decides what happens to a request and never blocks it.
 
 pub mod histogram;
 pub mod usage;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::component::CallUsage;
+use crate::component::{CallUsage, metering_on};
 use crate::component::slot::Slot;
+use tokio::sync::Notify;
+
 use crate::memo::Memoized;
 pub use histogram::Histogram;
 
@@ -36,6 +39,7 @@ fn kib_micros(bytes: u64, held: Duration) -> u64 {
 #[derive(Debug, Default)]
 pub struct Tally {
     cpu_us: AtomicU64,
+    kib_us: AtomicU64,
     bytes_in: AtomicU64,
     reads: AtomicU64,
     writes: AtomicU64,
@@ -45,6 +49,8 @@ impl Tally {
     /// Notes a guest call's usage.
     pub fn call(&self, usage: &CallUsage) {
         self.cpu_us.fetch_add(micros(usage.cpu), RELAXED);
+        self.kib_us
+            .fetch_add(kib_micros(usage.peak_memory, usage.wall), RELAXED);
     }
 
     /// Notes the request body's length.
@@ -81,6 +87,8 @@ pub struct RouteMeter {
     pub memo_shared: AtomicU64,
     pub memo_misses: AtomicU64,
     pub cpu_us: AtomicU64,
+    /// Peak memory × wall time of the route's calls (see [`ComponentMeter::kib_us`]).
+    pub kib_us: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
     pub reads: AtomicU64,
@@ -97,6 +105,7 @@ impl RouteMeter {
             memo_shared: AtomicU64::new(0),
             memo_misses: AtomicU64::new(0),
             cpu_us: AtomicU64::new(0),
+            kib_us: AtomicU64::new(0),
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
             reads: AtomicU64::new(0),
@@ -121,7 +130,9 @@ impl RouteMeter {
         }
         .map(|n| n.fetch_add(1, RELAXED));
         self.cpu_us.fetch_add(tally.cpu_us(), RELAXED);
-        self.bytes_in.fetch_add(tally.bytes_in.load(RELAXED), RELAXED);
+        self.kib_us.fetch_add(tally.kib_us.load(RELAXED), RELAXED);
+        self.bytes_in
+            .fetch_add(tally.bytes_in.load(RELAXED), RELAXED);
         self.bytes_out.fetch_add(answered.bytes_out, RELAXED);
         self.reads.fetch_add(tally.reads.load(RELAXED), RELAXED);
         self.writes.fetch_add(tally.writes.load(RELAXED), RELAXED);
@@ -185,6 +196,9 @@ impl ComponentMeter {
 
     /// Adds one guest call (and its usage to the request's `tally`).
     pub fn call(&self, usage: &CallUsage, ok: bool, tally: &Tally) {
+        if !metering_on() {
+            return;
+        }
         tally.call(usage);
         self.calls.fetch_add(1, RELAXED);
         if !ok {
@@ -210,6 +224,10 @@ pub struct Metering {
     pub components: Vec<Arc<ComponentMeter>>,
     /// How long applying a request's writes took.
     pub store_commit: Histogram,
+    /// Set by the first request after the usage log was written; wakes its writer (so an idle
+    /// host does no periodic work).
+    unlogged: AtomicBool,
+    wake: Notify,
 }
 
 impl Metering {
@@ -220,7 +238,30 @@ impl Metering {
             unrouted: RouteMeter::new("-"),
             components,
             store_commit: Histogram::default(),
+            unlogged: AtomicBool::new(false),
+            wake: Notify::new(),
         }
+    }
+
+    /// Counts an answered request on `route`: one atomic swap more than the route's own counts,
+    /// and a wake-up only for the first request since the usage log was written.
+    pub fn request(&self, route: &RouteMeter, answered: &Answered, tally: &Tally) {
+        if !metering_on() {
+            return;
+        }
+        route.request(answered, tally);
+        if !self.unlogged.swap(true, Ordering::AcqRel) {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Resolves once a request was counted since the last call (at once if one already was),
+    /// and marks the counts as being logged.
+    pub async fn counted_since_logged(&self) {
+        if !self.unlogged.load(Ordering::Acquire) {
+            self.wake.notified().await;
+        }
+        self.unlogged.store(false, Ordering::Release);
     }
 
     /// Every route meter, the unrouted one last.
@@ -259,7 +300,10 @@ mod tests {
         assert_eq!(route.memo_hits.load(RELAXED), 1);
         assert_eq!(route.memo_misses.load(RELAXED), 1);
         assert_eq!(route.bytes_out.load(RELAXED), 60);
-        assert_eq!((route.reads.load(RELAXED), route.writes.load(RELAXED)), (3, 1));
+        assert_eq!(
+            (route.reads.load(RELAXED), route.writes.load(RELAXED)),
+            (3, 1)
+        );
         assert_eq!(route.latency.count(), 3);
     }
 
