@@ -275,7 +275,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             iterations,
             interval,
         } => {
-            crate::top::run(admin, iterations, Duration::from_secs_f64(interval.max(0.1)))?;
+            crate::top::run(
+                admin,
+                iterations,
+                Duration::from_secs_f64(interval.max(0.1)),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }

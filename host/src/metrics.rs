@@ -154,7 +154,8 @@ impl Collector for Exposed {
                 )?;
             }
         }
-        let per_route: [(&str, &str, fn(&RouteMeter) -> f64); 5] = [
+        type OfRoute = fn(&RouteMeter) -> f64;
+        let per_route: [(&str, &str, OfRoute); 5] = [
             (
                 "nebula_http_request_cpu_seconds",
                 "Guest CPU time of requests, by route.",

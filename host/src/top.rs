@@ -15,7 +15,9 @@ use anyhow::{Context, bail};
 /// Why a scrape could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ScrapeError {
-    #[error("cannot reach the admin listener at {addr}; hint: start the host with `--admin {addr}`")]
+    #[error(
+        "cannot reach the admin listener at {addr}; hint: start the host with `--admin {addr}`"
+    )]
     Connect {
         addr: SocketAddr,
         #[source]
@@ -49,7 +51,10 @@ impl Scrape {
     fn by(&self, name: &str, by: &str, with: &[(&str, &str)]) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
         for s in self.samples.iter().filter(|s| s.name == name) {
-            if with.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)) {
+            if with
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+            {
                 let key = s.labels.get(by).cloned().unwrap_or_default();
                 *out.entry(key).or_insert(0.0) += s.value;
             }
@@ -74,7 +79,11 @@ impl Scrape {
             .filter(|s| s.labels.get("route").map(String::as_str) == Some(route))
             .filter_map(|s| {
                 let le = s.labels.get("le")?;
-                let le = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                };
                 Some((le, s.value))
             })
             .collect();
@@ -88,8 +97,11 @@ fn scrape(addr: SocketAddr) -> anyhow::Result<Scrape> {
     let connect = |source| ScrapeError::Connect { addr, source };
     let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT).map_err(connect)?;
     stream.set_read_timeout(Some(TIMEOUT)).map_err(connect)?;
-    write!(stream, "GET /metrics HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n")
-        .map_err(connect)?;
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    )
+    .map_err(connect)?;
     let mut response = String::new();
     stream.read_to_string(&mut response).map_err(connect)?;
     let at = Instant::now();
@@ -103,7 +115,10 @@ fn scrape(addr: SocketAddr) -> anyhow::Result<Scrape> {
             status: status.to_owned()
         });
     }
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         bail!("the admin listener sent a chunked /metrics, which `top` does not read");
     }
     Ok(Scrape {
@@ -195,7 +210,11 @@ fn quantile(q: f64, now: &[(f64, f64)], before: &[(f64, f64)]) -> Option<f64> {
                 return Some(lower);
             }
             let inside = n - below;
-            let part = if inside > 0.0 { (rank - below) / inside } else { 1.0 };
+            let part = if inside > 0.0 {
+                (rank - below) / inside
+            } else {
+                1.0
+            };
             return Some(lower + (le - lower) * part);
         }
         (lower, below) = (le, n);
@@ -209,7 +228,10 @@ fn render(now: &Scrape, before: &Scrape, admin: SocketAddr) -> String {
     let rate = |a: f64, b: f64| (a - b).max(0.0) / secs;
     let mut out = String::new();
     let rss = now.one("process_resident_memory_bytes") / (1 << 20) as f64;
-    let cpu = rate(now.one("process_cpu_seconds_total"), before.one("process_cpu_seconds_total"));
+    let cpu = rate(
+        now.one("process_cpu_seconds_total"),
+        before.one("process_cpu_seconds_total"),
+    );
     let _ = writeln!(
         out,
         "nebula-host at {admin}   up {:.0}s   instances {}   RSS {rss:.1} MiB   host CPU {:.0}%",
@@ -227,12 +249,24 @@ fn render(now: &Scrape, before: &Scrape, admin: SocketAddr) -> String {
     let cpu_by = |s: &Scrape| s.by("nebula_http_request_cpu_seconds_total", "route", &[]);
     let (cpu_now, cpu_before) = (cpu_by(now), cpu_by(before));
     let memo = |s: &Scrape, outcome| {
-        s.by("nebula_memo_lookups_total", "route", &[("outcome", outcome)])
+        s.by(
+            "nebula_memo_lookups_total",
+            "route",
+            &[("outcome", outcome)],
+        )
     };
     let fivexx = |s: &Scrape| {
         let mut by = BTreeMap::new();
-        for sample in s.samples.iter().filter(|x| x.name == "nebula_http_requests_total") {
-            if sample.labels.get("status").is_some_and(|st| st.starts_with('5')) {
+        for sample in s
+            .samples
+            .iter()
+            .filter(|x| x.name == "nebula_http_requests_total")
+        {
+            if sample
+                .labels
+                .get("status")
+                .is_some_and(|st| st.starts_with('5'))
+            {
                 let route = sample.labels.get("route").cloned().unwrap_or_default();
                 *by.entry(route).or_insert(0.0) += sample.value;
             }
@@ -244,10 +278,20 @@ fn render(now: &Scrape, before: &Scrape, admin: SocketAddr) -> String {
     for (route, &n) in &req_now {
         let per_sec = rate(n, get(&req_before, route));
         let (b_now, b_before) = (now.buckets(route), before.buckets(route));
-        let ms = |q| quantile(q, &b_now, &b_before).map_or("-".to_owned(), |s| format!("{:.2}", s * 1e3));
-        let hits = rate(get(&memo(now, "hit"), route), get(&memo(before, "hit"), route))
-            + rate(get(&memo(now, "shared"), route), get(&memo(before, "shared"), route));
-        let misses = rate(get(&memo(now, "miss"), route), get(&memo(before, "miss"), route));
+        let ms = |q| {
+            quantile(q, &b_now, &b_before).map_or("-".to_owned(), |s| format!("{:.2}", s * 1e3))
+        };
+        let hits = rate(
+            get(&memo(now, "hit"), route),
+            get(&memo(before, "hit"), route),
+        ) + rate(
+            get(&memo(now, "shared"), route),
+            get(&memo(before, "shared"), route),
+        );
+        let misses = rate(
+            get(&memo(now, "miss"), route),
+            get(&memo(before, "miss"), route),
+        );
         let lookups = hits + misses;
         let memo_rate = if lookups > 0.0 {
             format!("{:.0}", hits / lookups * 100.0)

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::component::{CallUsage, metering_on};
 use crate::component::slot::Slot;
+use crate::component::{CallUsage, metering_on};
 use tokio::sync::Notify;
 
 use crate::memo::Memoized;

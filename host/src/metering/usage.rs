@@ -202,7 +202,11 @@ fn snapshot(metering: &Metering) -> BTreeMap<Subject, Counts> {
     for r in metering.all_routes() {
         let counts = Counts {
             requests: r.requests(),
-            errors: r.statuses().filter(|&(s, _)| s >= 500).map(|(_, n)| n).sum(),
+            errors: r
+                .statuses()
+                .filter(|&(s, _)| s >= 500)
+                .map(|(_, n)| n)
+                .sum(),
             cpu_us: load(&r.cpu_us),
             kib_us: load(&r.kib_us),
             bytes_in: load(&r.bytes_in),
@@ -327,7 +331,9 @@ pub fn read(data: &Path, since: Option<SystemTime>) -> Result<Totals, UsageError
         dir: dir.clone(),
         source,
     };
-    let since = since.map_or(0, |t| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+    let since = since.map_or(0, |t| {
+        t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    });
     let mut totals = Totals::default();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(failed)?
@@ -372,9 +378,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration; write a number and a unit, like 90s, 15m, 2h or 7d"))?;
+    let n: u64 = n.parse().map_err(|_| {
+        format!("`{s}` is not a duration; write a number and a unit, like 90s, 15m, 2h or 7d")
+    })?;
     let secs = match unit {
         "s" => 1,
         "m" => 60,
@@ -454,6 +460,9 @@ mod tests {
         let root = tempfile::tempdir().expect("temp dir");
         let err = read(&root.path().join("nowhere"), None).unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("nowhere-usage") && message.contains("--data"), "{message}");
+        assert!(
+            message.contains("nowhere-usage") && message.contains("--data"),
+            "{message}"
+        );
     }
 }
