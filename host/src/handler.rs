@@ -248,6 +248,10 @@ where
     };
     let call = ProxyCall {
         limits: step.limits,
+        on_usage: Some(crate::metering::after_stream(
+            step.meter.clone(),
+            route.meter.clone(),
+        )),
         max_body: route.decl.max_body,
         grants,
         label: &route.label,

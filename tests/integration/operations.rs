@@ -15,7 +15,9 @@ fn manifest(dir: &Path) -> Result<PathBuf> {
         .component("hello", &guests().hello)
         .component("trap", &guests().trap)
         .component("probe", &guests().effects_probe)
+        .component("http_hello", &guests().http_hello)
         .route("GET /hello/{name}", "hello")
+        .route("GET /proxy", "http_hello")
         .route("GET /", "hello")
         .route("GET /trap", "trap")
         .raw(
@@ -176,6 +178,22 @@ fn metrics_parse_as_prometheus_text_and_counters_move_with_requests() -> Result<
     ensure!(v("nebula_instances_in_use", &[]) == 0.0);
     ensure!(v("process_resident_memory_bytes", &[]) > 1e6);
     ensure!(v("process_cpu_seconds_total", &[]) > 0.0);
+
+    // A wasi:http guest runs on after its response head: its usage is counted when it ends.
+    ensure!(host.get("/proxy")?.status == 200);
+    let http_hello = [("component", "http_hello")];
+    let mut counted = Vec::new();
+    for _ in 0..100 {
+        counted = scrape(admin)?.1;
+        if value(&counted, "nebula_component_calls_total", &http_hello) == 1.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    ensure!(value(&counted, "nebula_component_calls_total", &http_hello) == 1.0);
+    ensure!(value(&counted, "nebula_component_cpu_seconds_total", &http_hello) > 0.0);
+    let proxy = [("route", "GET /proxy"), ("status", "200")];
+    ensure!(value(&counted, "nebula_http_requests_total", &proxy) == 1.0);
 
     // Nothing of this is on the app's own routes.
     ensure!(host.get("/metrics")?.status == 404);

@@ -35,15 +35,21 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 pub use body::{BoxError, ProxyBody};
 pub use grants::{Grants, Origin};
 
-use super::call::{CallError, CallLimits, Limiter, Source, trap_at};
+use super::call::{CallError, CallLimits, CallUsage, Limiter, Source, on_cpu_clock, trap_at};
 use super::epoch::Ticker;
 use super::purity::Refused;
 use state::ProxyState;
 
+/// Told what a proxy call used once its guest is done (after the response has streamed), and
+/// whether it ended well.
+pub type OnUsage = Arc<dyn Fn(&CallUsage, bool) + Send + Sync>;
+
 /// One request's settings, from its route.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct ProxyCall<'a> {
     pub limits: CallLimits,
+    /// Where the call's usage goes (metering).
+    pub on_usage: Option<OnUsage>,
     /// The route's request body limit.
     pub max_body: u64,
     pub grants: &'a Arc<Grants>,
@@ -93,6 +99,16 @@ pub(super) fn prepare(
 
 /// What the guest's `response-outparam.set` delivers.
 type Delivered = Result<http::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>, ErrorCode>;
+
+impl std::fmt::Debug for ProxyCall<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyCall")
+            .field("limits", &self.limits)
+            .field("max_body", &self.max_body)
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
+}
 
 /// The engine-wide parts a proxy call needs.
 pub(super) struct Host<'a> {
@@ -151,8 +167,11 @@ where
     let task = {
         let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
         let (label, limits) = (call.label.to_owned(), call.limits);
+        let on_usage = call.on_usage.clone();
         tokio::spawn(async move {
             let _running = running;
+            let (start, mut usage) = (Instant::now(), CallUsage::default());
+            let mut instantiated = None;
             let ran = tokio::time::timeout_at(deadline.into(), async {
                 let proxy = pre.instantiate_async(&mut store).await.map_err(|e| {
                     match e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
@@ -160,13 +179,17 @@ where
                         None => called(&store, limits, e),
                     }
                 })?;
+                instantiated = Some(Instant::now());
                 proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, req, out)
                     .await
                     .map_err(|e| called(&store, limits, e))
-            })
-            .await;
+            });
+            let ran = on_cpu_clock(ran, &mut usage.cpu).await;
+            usage.wall = start.elapsed();
+            usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
+            usage.peak_memory = store.data().limiter.peak;
             let result = match ran {
                 Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
                 Ok(Ok(())) => Err(ProxyError::NoResponse),
@@ -182,6 +205,9 @@ where
                 let id = &store.data().hooks.id;
                 let e = crate::log::Chain(e);
                 tracing::error!(route = %label, component = %id, "{label}: component `{id}`{when} {e}");
+            }
+            if let Some(on_usage) = on_usage {
+                on_usage(&usage, result.is_ok());
             }
             // Dropping the store drops an unset response-outparam, which wakes the caller.
             drop(store);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::component::proxy::OnUsage;
 use crate::component::slot::Slot;
 use crate::component::{CallUsage, metering_on};
 use tokio::sync::Notify;
@@ -212,6 +213,17 @@ impl ComponentMeter {
             .fetch_add(kib_micros(usage.peak_memory, usage.wall), RELAXED);
         self.peak_memory.fetch_max(usage.peak_memory, RELAXED);
     }
+}
+
+/// Where a `wasi:http` call's usage goes: its guest runs on after the response head (and the
+/// request's access line), so its usage is added to the component and the route when it ends.
+pub fn after_stream(component: Arc<ComponentMeter>, route: Arc<RouteMeter>) -> OnUsage {
+    Arc::new(move |usage: &CallUsage, ok: bool| {
+        let tally = Tally::default();
+        component.call(usage, ok, &tally);
+        route.cpu_us.fetch_add(tally.cpu_us(), RELAXED);
+        route.kib_us.fetch_add(tally.kib_us.load(RELAXED), RELAXED);
+    })
 }
 
 /// Every counter of the host: one [`RouteMeter`] per route, one for unrouted requests, one
