@@ -1,6 +1,6 @@
 """Academemes' "academic quote of the day": a `nebula:pure` handler written in Python.
 
-Built with componentize-py against `wit/pure.wit` (world `nebula:pure/handler`) and `--stub-wasi`,
+Built with componentize-py against `wit/0.1.0/pure.wit` (`nebula:pure@0.1.0`) (world `nebula:pure/handler`) and `--stub-wasi`,
 so the component imports nothing (see build.sh and docs/authoring.md).
 
 | route | answers |

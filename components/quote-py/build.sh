@@ -20,7 +20,7 @@ if [ "$have" != "$want" ]; then
 fi
 
 stamp="$out.inputs"
-inputs=$(cat app.py quotes.py build.sh requirements.txt "$root/wit/pure.wit" | cksum)
+inputs=$(cat app.py quotes.py build.sh requirements.txt "$root/wit/0.1.0/pure.wit" | cksum)
 inputs="componentize-py $have $inputs"
 if [ -z "${NEBULA_FORCE_BUILD:-}" ] && [ -f "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
     echo "quote-py: $out is up to date"
@@ -31,7 +31,7 @@ mkdir -p "$(dirname "$out")"
 rm -f "$stamp"
 # `python -c` instead of the `componentize-py` script: works whatever PATH holds.
 "$python" -c 'import sys; from componentize_py import script; sys.argv[0] = "componentize-py"; sys.exit(script())' \
-    --wit-path "$root/wit" --world nebula:pure/handler \
+    --wit-path "$root/wit/0.1.0" --world nebula:pure/handler \
     componentize app --python-path . --stub-wasi --output "$out.tmp"
 mv "$out.tmp" "$out"
 echo "$inputs" > "$stamp"

@@ -26,7 +26,8 @@ const FEATURES = ['stdio', 'random', 'clocks', 'http', 'fetch-event'];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const wit = join(root, 'wit');
+// Written against nebula:pure@0.1.0, which the host still serves (wit/0.1.0).
+const wit = join(root, 'wit', '0.1.0');
 const { values: args } = parseArgs({
   options: { keep: { type: 'string', default: '' }, out: { type: 'string' } },
 });

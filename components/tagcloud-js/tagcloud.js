@@ -1,6 +1,6 @@
 // Academemes' tag cloud: a `nebula:pure` handler written in JavaScript.
 //
-// Built with ComponentizeJS against `wit/pure.wit` (world `nebula:pure/handler`) with every
+// Built with ComponentizeJS against `wit/0.1.0/pure.wit` (`nebula:pure@0.1.0`) (world `nebula:pure/handler`) with every
 // default WASI feature disabled, so the component imports nothing (see build.mjs and
 // docs/authoring.md).
 //

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::admission::Gate;
 use crate::component::proxy::{Grants, Origin};
 use crate::component::slot::{Slot, Sweeper};
 use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
 use crate::effects::Effects;
 use crate::guard::Guards;
-use crate::manifest::{ComponentDecl, Limits, Manifest, RouteDecl, Startup};
+use crate::manifest::{ComponentDecl, Limits, Manifest, RouteDecl, ServerLimits, Startup};
 use crate::memo::{self, Memo};
 use crate::metering::{ComponentMeter, Metering, RouteMeter};
 use crate::router::{MethodMatch, Routed, Router};
@@ -25,6 +26,10 @@ use crate::router::{MethodMatch, Routed, Router};
 pub struct Step {
     pub component: Arc<Slot>,
     pub limits: CallLimits,
+    /// The admission of the component's calls, shared by every route that calls it.
+    pub gate: Arc<Gate>,
+    /// The component's `limits.max_response`: the largest response body it may return.
+    pub max_response: u64,
     /// Set when the component is a `wasi:http/proxy` one: what the manifest grants it. Such a
     /// step is its route's only step, and the server streams the request to it.
     pub proxy: Option<Arc<Grants>>,
@@ -37,6 +42,9 @@ pub struct Step {
 pub struct Route {
     pub decl: RouteDecl,
     pub steps: Vec<Step>,
+    /// The request's deadline, from when it is routed: the longest `timeout` of its steps'
+    /// components (each call is also bounded by its own component's).
+    pub timeout: Duration,
     /// `METHOD /path`, for logs.
     pub label: String,
     /// The steps' component ids, `+`-separated, for the access log.
@@ -112,8 +120,8 @@ pub struct App {
     /// Unloads idle components (only when `up --idle-unload` is given).
     pub(crate) sweeper: Arc<Sweeper>,
     pub(crate) activity: Activity,
-    /// `[limits] max_header_bytes`: the largest request head the server reads.
-    pub(crate) max_header_bytes: u64,
+    /// The server-wide limits: request heads and connections.
+    pub(crate) server_limits: ServerLimits,
     /// What requests and calls used, per route and per component.
     pub(crate) metering: Arc<Metering>,
     /// The data folder (the usage log is kept beside it).
@@ -141,7 +149,8 @@ impl App {
     /// Loads every component of the manifest (refusing impure ones, all named at once) and opens
     /// the effects store.
     pub fn from_manifest(manifest: &Manifest, dirs: &Dirs) -> anyhow::Result<App> {
-        let runtime = Runtime::new(&engine_settings(manifest), dirs.cache())?;
+        let settings = engine_settings(manifest);
+        let runtime = Runtime::new(&settings, dirs.cache())?;
         let sweeper = Sweeper::new();
         let mut loaded = BTreeMap::new();
         let mut refusals = Vec::new();
@@ -151,6 +160,9 @@ impl App {
                 .load(id, &decl.path)
                 .with_context(|| format!("component `{id}` declared at {}", decl.location))?;
             log_cache(id, &component.cache);
+            if let Some(world) = component.world() {
+                tracing::info!(component = %id, %world, "component `{id}`: a {world} handler");
+            }
             if let Err(e) = component::ensure_servable(&component) {
                 refusals.push(format!("{e}\n  declared at {}", decl.location));
             }
@@ -165,6 +177,19 @@ impl App {
         if !refusals.is_empty() {
             bail!("{}", refusals.join("\n"));
         }
+        let gates: BTreeMap<&str, Arc<Gate>> = manifest
+            .components
+            .iter()
+            .map(|(id, decl)| {
+                let (concurrency, queue) = admission_limits(
+                    &decl.limits,
+                    settings.max_instances,
+                    manifest.components.len(),
+                );
+                let gate = Gate::new(concurrency, queue, decl.limits.queue_timeout);
+                (id.as_str(), Arc::new(gate))
+            })
+            .collect();
         let data = dirs
             .data
             .clone()
@@ -182,7 +207,10 @@ impl App {
         };
         let meters: BTreeMap<&str, Arc<ComponentMeter>> = loaded
             .iter()
-            .map(|(id, slot)| (id.as_str(), Arc::new(ComponentMeter::new(slot.clone()))))
+            .map(|(id, slot)| {
+                let meter = ComponentMeter::new(slot.clone(), gates[id.as_str()].clone());
+                (id.as_str(), Arc::new(meter))
+            })
             .collect();
         let routes = manifest
             .routes
@@ -201,6 +229,8 @@ impl App {
                     .map(|id| Step {
                         component: loaded[id].clone(),
                         limits: call_limits(&manifest.components[id].limits),
+                        gate: gates[id.as_str()].clone(),
+                        max_response: manifest.components[id].limits.max_response,
                         proxy: proxies
                             .contains(id.as_str())
                             .then(|| Arc::new(grants(&manifest.components[id]))),
@@ -208,6 +238,12 @@ impl App {
                     })
                     .collect(),
                 memo: memo::qualifies(decl),
+                timeout: decl
+                    .steps
+                    .iter()
+                    .map(|id| call_limits(&manifest.components[id].limits).timeout)
+                    .max()
+                    .unwrap_or(Duration::from_millis(1)),
                 decl: decl.clone(),
             })
             .collect::<Vec<_>>();
@@ -241,7 +277,7 @@ impl App {
             memo: Memo::new(memo::DEFAULT_MAX_BYTES),
             sweeper,
             activity: Activity::new(),
-            max_header_bytes: manifest.max_header_bytes,
+            server_limits: manifest.server_limits,
             startup: manifest.startup.clone(),
         })
     }
@@ -288,6 +324,16 @@ pub fn engine_settings(manifest: &Manifest) -> EngineSettings {
         max_memory: max_memory.max(manifest.limits.memory),
         ..EngineSettings::default()
     }
+}
+
+/// A component's `concurrency` and `queue`. Unless given, each of the `components` gets an
+/// equal share of the instance pool (`pool / components`, at least 1), so that all of them busy
+/// at once still fit in the pool and a flood on one never takes another's instances; the queue
+/// holds as many requests as may run.
+fn admission_limits(limits: &Limits, pool: u32, components: usize) -> (u32, u32) {
+    let share = pool / u32::try_from(components.max(1)).unwrap_or(u32::MAX);
+    let concurrency = limits.concurrency.unwrap_or(share.max(1));
+    (concurrency, limits.queue.unwrap_or(concurrency))
 }
 
 fn call_limits(limits: &Limits) -> CallLimits {
@@ -438,6 +484,20 @@ mod tests {
             engine_settings(&manifest("")).max_memory,
             Limits::default().memory
         );
+    }
+
+    #[test]
+    fn each_component_gets_an_equal_share_of_the_pool_unless_it_says_otherwise() {
+        let defaults = Limits::default();
+        assert_eq!(admission_limits(&defaults, 256, 1), (256, 256));
+        assert_eq!(admission_limits(&defaults, 256, 6), (42, 42));
+        assert_eq!(admission_limits(&defaults, 4, 9), (1, 1));
+        let own = Limits {
+            concurrency: Some(8),
+            queue: Some(0),
+            ..defaults
+        };
+        assert_eq!(admission_limits(&own, 256, 6), (8, 0));
     }
 
     #[test]

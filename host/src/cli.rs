@@ -56,6 +56,10 @@ struct Idle {
     /// host again and waits in the socket's backlog meanwhile.
     #[arg(long, value_name = "SECONDS")]
     idle_exit: Option<u64>,
+    /// On SIGTERM/SIGINT (or idle exit), let in-flight requests finish for up to this many
+    /// seconds before exiting; a second signal exits at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::server::DEFAULT_DRAIN.as_secs())]
+    drain: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -341,13 +345,16 @@ fn serve_app(
             }
         };
         println!("nebula-host: serving on http://{addr}");
-        crate::server::serve(app, listener, shutdown).await?;
+        let drain = Duration::from_secs(idle.drain);
+        crate::server::serve_draining(app, listener, shutdown, drain).await?;
         // The requests since the last lines, so that totals survive the restart.
         if let Some(log) = usage {
             log.lock().await.append()?;
         }
         anyhow::Ok(())
     })?;
+    // Guests cut off at the end of the drain may still hold blocking threads: do not wait.
+    runtime.shutdown_timeout(Duration::from_millis(100));
     Ok(ExitCode::SUCCESS)
 }
 

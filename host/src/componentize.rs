@@ -82,25 +82,34 @@ pub fn print_world(path: &Path) {
 /// A component made from `core`, a core module whose `component-type` custom section names the
 /// `nebula:pure/handler` world; the module may import nothing.
 pub fn componentize(core: &[u8]) -> Result<Vec<u8>, ComponentizeError> {
-    let imports = core_imports(core)?;
+    let (imports, has_metadata) = scan(core)?;
+    if !has_metadata {
+        return Err(ComponentizeError::NoTypeMetadata);
+    }
     let (_, bindgen) = wit_component::metadata::decode(core)
         .map_err(|e| ComponentizeError::NotWasm(format!("{e:#}")))?;
-    let world = &bindgen.resolve.worlds[bindgen.world];
-    let package = world
-        .package
-        .map(|p| bindgen.resolve.packages[p].name.to_string());
-    let found = match &package {
-        // The default world of a module without metadata.
-        Some(p) if p == "root:root" => return Err(ComponentizeError::NoTypeMetadata),
-        Some(p) => format!("{}/{}", p, world.name),
-        None => world.name.clone(),
-    };
-    let expected = package
-        .as_deref()
-        .is_some_and(|p| p.starts_with("nebula:pure@") || p == "nebula:pure")
-        && world.name == "handler";
-    if !expected {
-        return Err(ComponentizeError::WrongWorld { found });
+    // wit-component merges every `component-type` section into one world of its own, so the
+    // handler world is recognised by what it holds: the `nebula:pure` package and `handle`.
+    let resolve = &bindgen.resolve;
+    let world = &resolve.worlds[bindgen.world];
+    let pure = resolve
+        .packages
+        .iter()
+        .any(|(_, p)| p.name.namespace == "nebula" && p.name.name == "pure");
+    let handle = world
+        .exports
+        .keys()
+        .any(|key| resolve.name_world_key(key) == "handle");
+    if !(pure && handle) {
+        let mut packages: Vec<String> = resolve
+            .packages
+            .iter()
+            .map(|(_, p)| p.name.to_string())
+            .collect();
+        packages.sort();
+        return Err(ComponentizeError::WrongWorld {
+            found: packages.join(", "),
+        });
     }
     if !imports.is_empty() {
         return Err(ComponentizeError::Imports { imports });
@@ -112,9 +121,11 @@ pub fn componentize(core: &[u8]) -> Result<Vec<u8>, ComponentizeError> {
         .map_err(|e| ComponentizeError::Encode(format!("{e:#}")))
 }
 
-/// `module/name` of every function, memory, table or global the core module imports.
-fn core_imports(core: &[u8]) -> Result<Vec<String>, ComponentizeError> {
+/// `module/name` of every function, memory, table or global the core module imports, and
+/// whether it carries a `component-type` custom section (wit-bindgen's type metadata).
+fn scan(core: &[u8]) -> Result<(Vec<String>, bool), ComponentizeError> {
     let mut imports = Vec::new();
+    let mut metadata = false;
     for payload in wasmparser::Parser::new(0).parse_all(core) {
         match payload.map_err(|e| ComponentizeError::NotWasm(e.to_string()))? {
             wasmparser::Payload::Version {
@@ -127,10 +138,13 @@ fn core_imports(core: &[u8]) -> Result<Vec<String>, ComponentizeError> {
                     imports.push(format!("{}/{}", import.module, import.name));
                 }
             }
+            wasmparser::Payload::CustomSection(section) => {
+                metadata |= section.name().starts_with("component-type");
+            }
             _ => {}
         }
     }
-    Ok(imports)
+    Ok((imports, metadata))
 }
 
 /// The component's WIT world as `wit-component` decodes it from the binary, e.g.

@@ -4,6 +4,11 @@
 //!
 //! HTTP stays in `server`: this module sees an `http::Request` (the vocabulary wasi:http
 //! components speak too) and gives back an [`Answer`], whole or streamed.
+//!
+//! One deadline per request, set when it is routed (the route's `timeout`), bounds everything
+//! after: reading the body (408 past it), loading a component, waiting for admission, every
+//! pipeline step and `need` round (504 past it). A commit that has started finishes, and its
+//! client gets the real answer even if late: a 504 always means that nothing was written.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -11,19 +16,23 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use crate::admission::Admitted;
+use crate::app::Step;
 use crate::app::{App, Route};
+use crate::component::Loaded;
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
-use crate::component::{CallUsage, Input, Outcome, ReadOp, Request, Response, Write};
+use crate::component::{
+    CallUsage, Input, Outcome, Param, PassOn, ReadOp, Request, RespondWith, Response, Write,
+};
 use crate::effects::{Effects, Reader, StoreError};
-use crate::manifest::ReadDeclOp;
+use crate::manifest::{
+    MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp,
+};
 use crate::memo::{self, Fresh, Memoized};
 use crate::metering::{Answered, Metering, RouteMeter, Tally};
 use crate::reply::{Reply, is_server_header};
 use crate::request::{BodyError, BodySource, Head, Whole};
 use crate::router::{MethodMatch, Routed};
-
-/// Rounds of "I also need these reads" a step may ask for before the host gives up.
-pub const MAX_READ_ROUNDS: usize = 4;
 
 /// What goes back to the client.
 #[derive(Debug)]
@@ -80,6 +89,14 @@ impl MemoUse {
             MemoUse::Used(how) => Some(how),
         }
     }
+}
+
+/// What bounds one request and what it has used so far: the deadline set when it was routed,
+/// and the tally that metering adds its reads, writes and guest CPU to.
+#[derive(Clone, Copy)]
+struct Budget<'a> {
+    deadline: Instant,
+    tally: &'a Tally,
 }
 
 /// One request, answered: counted by its route's meter and written to the access log.
@@ -154,11 +171,13 @@ where
         }
     };
     let (index, route) = (route, &app.routes[route]);
+    let deadline = start + route.timeout;
     let (answer, memo) = match route.proxy() {
         // The component streams the request and its response itself: steps 3–5 are its own.
         Some(grants) => {
             tally.bytes_in(content_length(request.headers()) as usize);
-            (proxy(app, route, grants, request).await, MemoUse::Off)
+            let answer = proxy(app, route, grants, request, deadline).await;
+            (answer, MemoUse::Off)
         }
         None => {
             let (parts, body) = request.into_parts();
@@ -166,7 +185,12 @@ where
             // The route's guards admit the request (or not) before its body is read.
             match app.guards.admit(index, head.peer, &mut head.headers) {
                 Ok(()) => {
-                    let (reply, memo) = pure(app, route, head, params, Whole(body), &tally).await;
+                    let body = Whole(body);
+                    let budget = Budget {
+                        deadline,
+                        tally: &tally,
+                    };
+                    let (reply, memo) = pure(app, route, head, params, body, budget).await;
                     (Answer::Whole(reply), memo)
                 }
                 Err(reply) => (Answer::Whole(reply), MemoUse::Off),
@@ -192,20 +216,30 @@ async fn pure(
     head: Head,
     params: Vec<(String, String)>,
     body: impl BodySource,
-    tally: &Tally,
+    budget: Budget<'_>,
 ) -> (Reply, MemoUse) {
-    match read_body(&route.label, route.decl.max_body, body).await {
+    match read_body(&route.label, route.decl.max_body, body, budget.deadline).await {
         Ok(body) => {
-            tally.bytes_in(body.len());
-            run(app, route, head, params, body, tally).await
+            budget.tally.bytes_in(body.len());
+            run(app, route, head, params, body, budget).await
         }
         Err(reply) => (reply, MemoUse::Off),
     }
 }
 
-/// The whole body, or the reply to send when it is too large (413) or broken (400).
-async fn read_body(label: &str, limit: u64, body: impl BodySource) -> Result<Bytes, Reply> {
-    match body.read(limit).await {
+/// The whole body, or the reply to send when it is too large (413), does not arrive before the
+/// deadline (408) or is broken (400).
+async fn read_body(
+    label: &str,
+    limit: u64,
+    body: impl BodySource,
+    deadline: Instant,
+) -> Result<Bytes, Reply> {
+    let Ok(read) = tokio::time::timeout_at(deadline.into(), body.read(limit)).await else {
+        tracing::warn!(route = %label, "{label}: the request body did not arrive before the deadline");
+        return Err(Reply::body_timeout());
+    };
+    match read {
         Ok(body) => Ok(body),
         Err(BodyError::TooLarge) => Err(Reply::body_too_large(limit)),
         Err(e) => {
@@ -226,25 +260,16 @@ async fn proxy<B>(
     route: &Route,
     grants: &Arc<Grants>,
     request: http::Request<B>,
+    deadline: Instant,
 ) -> Answer
 where
     B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<wasmtime_wasi_http::Error>,
 {
     let step = &route.steps[0];
-    let component = match step.component.get(&app.runtime).await {
-        Ok(component) => component,
-        Err(e) => {
-            tracing::error!(
-                route = %route.label,
-                component = %step.component.id,
-                "{}: loading component `{}`: {}",
-                route.label,
-                step.component.id,
-                crate::log::Chain(&e)
-            );
-            return Answer::Whole(Reply::load_failed());
-        }
+    let (component, admitted) = match load_and_admit(app, route, step, deadline).await {
+        Ok(ready) => ready,
+        Err(reply) => return Answer::Whole(reply),
     };
     let call = ProxyCall {
         limits: step.limits,
@@ -252,11 +277,17 @@ where
             step.meter.clone(),
             route.meter.clone(),
         )),
+        deadline,
         max_body: route.decl.max_body,
+        max_response: step.max_response,
         grants,
         label: &route.label,
     };
-    match app.runtime.call_proxy(&component, call, request).await {
+    match app
+        .runtime
+        .call_proxy(&component, call, request, admitted)
+        .await
+    {
         Ok(response) => Answer::Streamed(response),
         Err(e) => Answer::Whole(Reply::proxy_failed(&e)),
     }
@@ -271,14 +302,14 @@ async fn run(
     mut head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
-    tally: &Tally,
+    budget: Budget<'_>,
 ) -> (Reply, MemoUse) {
     // One snapshot for the whole request: the memo versions, the declared reads and every
     // `need` round read the same state of the store.
     let mut reader = app.effects.reader();
     if !route.memo {
         return (
-            execute(app, route, head, params, body, reader, tally)
+            execute(app, route, head, params, body, reader, budget)
                 .await
                 .reply,
             MemoUse::Off,
@@ -297,7 +328,7 @@ async fn run(
         &params,
         &body,
     );
-    let execute = || execute(app, route, head, params, body, reader, tally);
+    let execute = || execute(app, route, head, params, body, reader, budget);
     let (reply, how) = app.memo.answer(key, if_none_match, execute).await;
     (reply, MemoUse::Used(how))
 }
@@ -310,8 +341,9 @@ async fn execute(
     params: Vec<(String, String)>,
     body: Bytes,
     mut reader: Reader<'_>,
-    tally: &Tally,
+    budget: Budget<'_>,
 ) -> Fresh {
+    let Budget { deadline, tally } = budget;
     let mut read_clock = route
         .decl
         .reads
@@ -319,12 +351,18 @@ async fn execute(
         .any(|r| matches!(r.op, ReadDeclOp::Now));
     // 3. Read what the manifest declared.
     let declared = Effects::declared(&route.decl, &params, &head.query);
-    let reads = match reader.read(&route.decl, &declared).await {
-        Ok(reads) => {
+    let reading = reader.read(&route.decl, &declared);
+    let reads = match tokio::time::timeout_at(deadline.into(), reading).await {
+        Ok(Ok(reads)) => {
             tally.reads(reads.len());
             reads
         }
-        Err(e) => {
+        Err(_) => {
+            tracing::warn!(route = %route.label, "{}: the deadline passed during the reads", route.label);
+            let reply = Reply::deadline();
+            return Fresh { reply, read_clock };
+        }
+        Ok(Err(e)) => {
             let reply = store_failed(route, &e);
             return Fresh { reply, read_clock };
         }
@@ -336,16 +374,19 @@ async fn execute(
         query: head.query,
         headers: head.headers,
         body: body.to_vec(),
-        params,
+        params: params
+            .into_iter()
+            .map(|(name, value)| Param { name, value })
+            .collect(),
     };
-    let mut input = Input {
+    let input = Input {
         request,
         reads,
         carried: None,
     };
 
     // 4. Call the pure steps, with dynamic reads between calls.
-    let called = call_steps(app, route, &mut input, &mut reader, &mut read_clock, tally).await;
+    let called = call_steps(app, route, input, &mut reader, &mut read_clock, budget).await;
     let (response, writes) = match called {
         Ok(done) => done,
         Err(reply) => return Fresh { reply, read_clock },
@@ -357,7 +398,15 @@ async fn execute(
         Err(reply) => return Fresh { reply, read_clock },
     };
 
-    // 5. Write, atomically and durably, before anything is sent.
+    // 5. Write, atomically and durably, before anything is sent. Not once the deadline has
+    // passed (504, nothing written); a commit that has started finishes, and its reply is sent.
+    if !writes.is_empty() && Instant::now() >= deadline {
+        tracing::error!(route = %route.label, "{}: the deadline passed before the writes; nothing written", route.label);
+        return Fresh {
+            reply: Reply::deadline(),
+            read_clock,
+        };
+    }
     let (writing, committing) = (writes.len(), Instant::now());
     let written = app.effects.write(&route.decl, writes).await;
     app.metering.store_commit.observe(committing.elapsed());
@@ -381,31 +430,54 @@ async fn execute(
     Fresh { reply, read_clock }
 }
 
+/// The step's component, loaded, and its admission: each waited for within the deadline.
+async fn load_and_admit(
+    app: &App,
+    route: &Route,
+    step: &Step,
+    deadline: Instant,
+) -> Result<(Arc<Loaded>, Admitted), Reply> {
+    let id = &step.component.id;
+    let late = || {
+        tracing::warn!(route = %route.label, component = %id, "{}: the deadline passed before component `{id}` was called", route.label);
+        Reply::deadline()
+    };
+    let loading = tokio::time::timeout_at(deadline.into(), step.component.get(&app.runtime));
+    let component = loading.await.map_err(|_| late())?.map_err(|e| {
+        tracing::error!(route = %route.label, component = %id, "{}: loading component `{id}`: {}", route.label, crate::log::Chain(&e));
+        Reply::load_failed()
+    })?;
+    let admitted = step.gate.admit(deadline).await.map_err(|e| {
+        tracing::warn!(route = %route.label, component = %id, "{}: component `{id}` turned a request away: {e}", route.label);
+        Reply::refused(&e)
+    })?;
+    Ok((component, admitted))
+}
+
 /// Runs the route's steps in order; `Err` is the error reply to send (nothing gets written).
 async fn call_steps(
     app: &App,
     route: &Route,
-    input: &mut Input,
+    mut input: Input,
     reader: &mut Reader<'_>,
     read_clock: &mut bool,
-    tally: &Tally,
+    budget: Budget<'_>,
 ) -> Result<(Response, Vec<Write>), Reply> {
+    let Budget { deadline, tally } = budget;
     let mut writes = Vec::new();
     for (i, step) in route.steps.iter().enumerate() {
         let id = &step.component.id;
         let mut rounds = 0;
         loop {
-            let component = step.component.get(&app.runtime).await.map_err(|e| {
-                tracing::error!(route = %route.label, component = %id, "{}: {}", route.label, crate::log::Chain(&e));
-                Reply::load_failed()
-            })?;
+            let (component, admitted) = load_and_admit(app, route, step, deadline).await?;
             let mut usage = CallUsage::default();
-            let outcome = app
+            let called = app
                 .runtime
-                .call_pure(&component, step.limits, input, &mut usage)
+                .call_pure(&component, step.limits, deadline, input, &mut usage)
                 .await;
-            step.meter.call(&usage, outcome.is_ok(), tally);
-            let outcome = outcome.map_err(|e| {
+            drop(admitted);
+            step.meter.call(&usage, called.is_ok(), tally);
+            let (outcome, returned) = called.map_err(|e| {
                 tracing::error!(
                     route = %route.label,
                     component = %id,
@@ -415,12 +487,25 @@ async fn call_steps(
                 );
                 Reply::call_failed(&e)
             })?;
+            input = returned;
             match outcome {
-                Outcome::Respond((response, w)) => {
+                Outcome::Respond(RespondWith {
+                    response,
+                    writes: w,
+                }) => {
+                    if let Err(why) = within_limits(&response, step.max_response) {
+                        tracing::error!(
+                            route = %route.label,
+                            component = %id,
+                            "{}: component `{id}` answered {why}; nothing written",
+                            route.label
+                        );
+                        return Err(Reply::internal("the response is too large"));
+                    }
                     writes.extend(w);
                     return Ok((response, writes));
                 }
-                Outcome::Pass((data, w)) => {
+                Outcome::Pass(PassOn { data, writes: w }) => {
                     writes.extend(w);
                     if i + 1 == route.steps.len() {
                         tracing::error!(
@@ -446,7 +531,13 @@ async fn call_steps(
                         return Err(Reply::internal("too many read rounds"));
                     }
                     *read_clock |= reads.iter().any(|r| matches!(r.op, ReadOp::Now));
-                    let results = reader.read(&route.decl, &reads).await;
+                    // The store's own wait counts against the deadline too.
+                    let reading = reader.read(&route.decl, &reads);
+                    let Ok(results) = tokio::time::timeout_at(deadline.into(), reading).await
+                    else {
+                        tracing::warn!(route = %route.label, component = %id, "{}: the deadline passed during a read round", route.label);
+                        return Err(Reply::deadline());
+                    };
                     let results = results.map_err(|e| store_failed(route, &e))?;
                     tally.reads(results.len());
                     input.reads.extend(results);
@@ -455,6 +546,34 @@ async fn call_steps(
         }
     }
     unreachable!("a route has at least one step, and the last step either responds or errors")
+}
+
+/// Whether a response fits `limits.max_response` and the caps on its header fields; if not,
+/// what it exceeds, for the log.
+fn within_limits(response: &Response, max_response: u64) -> Result<(), String> {
+    if response.body.len() as u64 > max_response {
+        return Err(format!(
+            "a body of {} bytes, over its `max_response` of {max_response}",
+            response.body.len()
+        ));
+    }
+    if response.headers.len() > MAX_RESPONSE_HEADERS {
+        return Err(format!(
+            "{} header fields, over the cap of {MAX_RESPONSE_HEADERS}",
+            response.headers.len()
+        ));
+    }
+    let bytes: usize = response
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum();
+    if bytes > MAX_RESPONSE_HEADER_BYTES {
+        return Err(format!(
+            "{bytes} bytes of header fields, over the cap of {MAX_RESPONSE_HEADER_BYTES}"
+        ));
+    }
+    Ok(())
 }
 
 /// The reply when the store failed a read round: 503 when a retry may succeed, else 500.
@@ -522,15 +641,11 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
         headers: Vec::new(),
         peer: None,
     };
-    let (reply, _) = run(
-        app,
-        route,
-        head,
-        Vec::new(),
-        Bytes::new(),
-        &Tally::default(),
-    )
-    .await;
+    let budget = Budget {
+        deadline: Instant::now() + route.timeout,
+        tally: &Tally::default(),
+    };
+    let (reply, _) = run(app, route, head, Vec::new(), Bytes::new(), budget).await;
     // Hosts sharing a store may start together: the seed's writes apply only while the
     // collection is empty, so all but one fail; that one's seed is as good as ours.
     if !(200..300).contains(&reply.status) && !app.effects.is_empty(&startup.when_empty).await? {

@@ -11,7 +11,7 @@
 //! 3. `effects` performs the reads the route declares (redb or etcd, behind the `Storage`
 //!    seam);
 //! 4. `component` calls the pure handler in a fresh wasmtime instance, each step of a pipeline in
-//!    turn;
+//!    turn, once `admission` lets the call run (or turns the request away with 503);
 //! 5. `effects` applies the writes the handler returned, in one transaction;
 //! 6. `handler` turns the response into a `reply` (or the `reply` for a failure), `log` writes the
 //!    access-log line, and `server` sends it.
@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod admission;
 mod app;
 mod billing;
 pub mod cli;
@@ -64,4 +65,4 @@ mod module_graph;
 
 pub use app::{App, Dirs};
 pub use manifest::{Diagnostic, Location, Manifest, ManifestError};
-pub use server::{bind, serve, shutdown_signal};
+pub use server::{DEFAULT_DRAIN, bind, serve, serve_draining, shutdown_signal};

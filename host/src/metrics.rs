@@ -197,7 +197,7 @@ impl Collector for Exposed {
         f.histogram(&[], &m.store_commit)?;
 
         type Of = fn(&ComponentMeter) -> f64;
-        let per_component: [(&str, &str, MetricType, Of); 9] = [
+        let per_component: [(&str, &str, MetricType, Of); 11] = [
             (
                 "nebula_component_calls",
                 "Guest calls, by component.",
@@ -251,6 +251,18 @@ impl Collector for Exposed {
                 "Times a component was unloaded for idling.",
                 MetricType::Counter,
                 |c| load(&c.slot.unloads) as f64,
+            ),
+            (
+                "nebula_admission_queue_depth",
+                "Requests waiting now for a call of the component (`limits.queue`).",
+                MetricType::Gauge,
+                |c| f64::from(c.gate.waiting()),
+            ),
+            (
+                "nebula_admission_refused",
+                "Requests turned away (503) because the component's queue was full or the wait ran out.",
+                MetricType::Counter,
+                |c| c.gate.refused() as f64,
             ),
         ];
         for (name, help, metric_type, value) in per_component {

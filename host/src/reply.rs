@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use crate::admission::Refused;
 use crate::component::CallError;
 use crate::component::proxy::ProxyError;
 use crate::request::is_hop_by_hop;
@@ -64,10 +65,39 @@ impl Reply {
         reply
     }
 
-    /// A failed call: 504 past the deadline, else 500.
+    /// 503 with `Retry-After`: capacity, never the client's fault nor the handler's.
+    pub fn busy() -> Reply {
+        let mut reply = Reply::text(503, "the server is busy; try again");
+        reply.headers.push(("retry-after".into(), "1".into()));
+        reply
+    }
+
+    /// 504: the request's deadline passed before it had an answer; nothing was written.
+    pub fn deadline() -> Reply {
+        Reply::text(
+            504,
+            "the request ran past its deadline; nothing was written",
+        )
+    }
+
+    /// 408: the client did not send its body before the request's deadline.
+    pub fn body_timeout() -> Reply {
+        Reply::text(408, "the request body did not arrive in time")
+    }
+
+    /// A request that admission control turned away: 504 if its deadline passed, else 503.
+    pub fn refused(e: &Refused) -> Reply {
+        match e {
+            Refused::Deadline => Reply::deadline(),
+            Refused::QueueFull(_) | Refused::Waited(_) => Reply::busy(),
+        }
+    }
+
+    /// A failed call: 504 past the deadline, 503 when no instance was free, else 500.
     pub fn call_failed(e: &CallError) -> Reply {
         match e {
-            CallError::Timeout(_) => Reply::text(504, "the handler ran past its deadline"),
+            CallError::Timeout(_) => Reply::deadline(),
+            CallError::Busy(_) | CallError::Cancelled => Reply::busy(),
             CallError::MemoryCap { .. }
             | CallError::Trap(_)
             | CallError::NotServable(_)
@@ -81,9 +111,9 @@ impl Reply {
             ProxyError::Call(e) => Reply::call_failed(e),
             ProxyError::ErrorCode(_) => Reply::internal("the handler failed"),
             ProxyError::NoResponse => Reply::internal("the handler set no response"),
-            ProxyError::Busy(_) => Reply::text(503, "the server is busy; try again"),
             ProxyError::BodyTooLarge(limit) => Reply::body_too_large(*limit),
             ProxyError::BadRequest(_) => Reply::text(400, "bad request: no `Host` header"),
+            ProxyError::HeadersTooLarge => Reply::internal("the response is too large"),
         }
     }
 }
@@ -120,6 +150,20 @@ mod tests {
     }
 
     #[test]
+    fn capacity_is_503_with_retry_after_and_a_deadline_in_the_queue_504() {
+        for refused in [
+            Refused::QueueFull(3),
+            Refused::Waited(Duration::from_secs(1)),
+        ] {
+            let reply = Reply::refused(&refused);
+            assert_eq!(reply.status, 503);
+            assert!(reply.headers.contains(&("retry-after".into(), "1".into())));
+        }
+        assert_eq!(Reply::refused(&Refused::Deadline).status, 504);
+        assert_eq!(Reply::call_failed(&CallError::Cancelled).status, 503);
+    }
+
+    #[test]
     fn proxy_failures_map_like_wasmtime_serve() {
         let status = |e: ProxyError| Reply::proxy_failed(&e).status;
         assert_eq!(
@@ -127,10 +171,11 @@ mod tests {
             504
         );
         assert_eq!(status(ProxyError::NoResponse), 500);
-        assert_eq!(
-            status(ProxyError::Busy(std::io::Error::other("pool").into())),
-            503
-        );
+        let busy = Reply::proxy_failed(&ProxyError::Call(CallError::Busy(
+            std::io::Error::other("pool").into(),
+        )));
+        assert_eq!(busy.status, 503);
+        assert!(busy.headers.contains(&("retry-after".into(), "1".into())));
         assert_eq!(status(ProxyError::BodyTooLarge(10)), 413);
         assert_eq!(
             status(ProxyError::BadRequest(std::io::Error::other("host").into())),

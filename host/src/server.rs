@@ -1,10 +1,16 @@
 //! The HTTP edge: hyper's accept loop, graceful shutdown, and the hand-over of each request,
 //! unread, to [`handler::handle`] (step 1 of lib.rs); its [`Answer`] goes back whole or streamed.
 //! This is the only module that knows hyper's server. It never routes.
+//!
+//! A slow client cannot hold the server: at most `max_connections` are open (more wait in the
+//! listen backlog), and a connection that takes longer than `header_timeout` to send a request
+//! head — its first, or the next one on a kept-alive connection — is closed. Shutdown stops
+//! accepting, lets in-flight requests finish for up to the drain time, then returns.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -14,10 +20,12 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::app::App;
 use crate::component::proxy::BoxError;
 use crate::handler::{self, Answer};
+pub use crate::manifest::DEFAULT_DRAIN;
 use crate::reply::Reply;
 
 /// A response body: whole for pure handlers, streamed for `wasi:http` components.
@@ -27,30 +35,50 @@ pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 /// `max_header_bytes` needs more, so that the header limit is the one that applies.
 const DEFAULT_MAX_BUF: usize = 8192 + 4096 * 100;
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish
+/// for up to [`DEFAULT_DRAIN`].
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    serve_draining(app, listener, shutdown, DEFAULT_DRAIN).await
+}
+
+/// [`serve`], with in-flight requests given up to `drain` after `shutdown` resolves; those still
+/// running then are cut off (their connections closed).
+pub async fn serve_draining(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    drain: Duration,
+) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // A request head past `max_header_bytes` (or with more than hyper's 100 header fields, as
     // for `wasmtime serve`) gets 431 Request Header Fields Too Large before any routing.
-    let max_header = usize::try_from(app.max_header_bytes).unwrap_or(usize::MAX);
+    let max_header = usize::try_from(app.server_limits.max_header_bytes).unwrap_or(usize::MAX);
+    let limits = app.server_limits;
     http.timer(TokioTimer::new())
         .keep_alive(true)
+        .header_read_timeout(limits.header_timeout)
         .max_header_size(max_header)
         .max_buf_size(DEFAULT_MAX_BUF.max(max_header.saturating_add(8192)));
+    let open = Arc::new(Semaphore::new(limits.max_connections as usize));
     tokio::pin!(shutdown);
     loop {
+        // Past the cap, new connections wait in the listen backlog until one closes.
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
                     // Out of file descriptors and the like: keep serving the connections we have.
                     tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -65,6 +93,7 @@ pub async fn serve(
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
+            let _open = permit;
             if let Err(e) = conn.await
                 && !e.is_incomplete_message()
             {
@@ -73,7 +102,14 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after the drain time of {drain:?}: their connections are closed"
+        );
+    }
     Ok(())
 }
 
@@ -122,13 +158,23 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Resolves on SIGINT or SIGTERM. A second one ends the process at once (exit code 1), for when
+/// waiting for in-flight requests is not wanted.
 pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = int.recv() => {}
         _ = term.recv() => {}
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: finishing in-flight requests (a second signal exits at once)");
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        tracing::warn!("second signal: exiting without waiting for in-flight requests");
+        std::process::exit(1);
+    });
 }

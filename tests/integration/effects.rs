@@ -156,7 +156,13 @@ fn probe_host(dir: &Path, store: &TestStore) -> Result<Host> {
 
 /// Sends `method path` with `body` and checks the status; returns the body text. The error
 /// shows the response and the host's log.
-fn send(host: &Host, method: &str, path: &str, body: &str, status: u16) -> Result<String> {
+pub(crate) fn send(
+    host: &Host,
+    method: &str,
+    path: &str,
+    body: &str,
+    status: u16,
+) -> Result<String> {
     let response = host
         .request(method, path, &[], body.as_bytes())
         .with_context(|| format!("{method} {path}"))?;

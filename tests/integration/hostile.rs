@@ -37,6 +37,11 @@ component = "nostd"
 may_write = ["kv"]
 
 [[routes]]
+route = "GET /pipeline/{what}"
+pipeline = ["nostd", "nostd", "nostd", "nostd"]
+memo = false
+
+[[routes]]
 route = "GET /hello/{name}"
 component = "hello"
 
@@ -62,18 +67,25 @@ reads = [
 ]
 "#;
 
+mod capacity;
+mod edges;
+
 /// A host serving the hostile guests (1 s deadline, 16 MiB memory) and their neighbours.
 fn hostile_host() -> Result<Host> {
-    let dir = tempfile::tempdir()?;
-    let limits = format!(r#"timeout = "{TIMEOUT}", memory = "16 MiB""#);
-    let manifest = Manifest::new()
+    hostile_host_with(TIMEOUT, "", &[])
+}
+
+/// [`hostile_host`] with another deadline and more `limits` for both hostile components (e.g.
+/// `, concurrency = 4`), and more arguments for `nebula-host up`.
+fn hostile_host_with(timeout: &str, more_limits: &str, args: &[&str]) -> Result<Host> {
+    let limits = format!(r#"timeout = "{timeout}", memory = "16 MiB"{more_limits}"#);
+    Manifest::new()
         .component_with_limits("std", &guests().hostile_std, &limits)
         .component_with_limits("nostd", &guests().hostile_nostd, &limits)
         .component("hello", &guests().hello)
         .component("probe", &guests().effects_probe)
         .raw(ROUTES)
-        .write(dir.path())?;
-    Host::up(&manifest, &[])
+        .up(args)
 }
 
 /// `GET path`, which must answer `status`; returns the body as text.

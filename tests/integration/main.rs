@@ -23,3 +23,4 @@ mod proxy;
 mod purity;
 mod routing;
 mod scaling;
+mod worlds;

@@ -276,6 +276,42 @@ fn usage_totals_survive_a_restart_and_print_per_component_and_route() -> Result<
 }
 
 #[test]
+fn requests_turned_away_by_admission_show_as_refusals_and_503s() -> Result<()> {
+    // One call at a time and no queue: while a loop runs to its deadline, the rest get 503.
+    let limits = r#"timeout = "500ms", concurrency = 1, queue = 0"#;
+    let host = Manifest::new()
+        .component_with_limits("nostd", &guests().hostile_nostd, limits)
+        .raw("[[routes]]\nroute = \"GET /nostd/{what}\"\ncomponent = \"nostd\"\nmemo = false\n")
+        .up(&["--admin", "127.0.0.1:0"])?;
+    let admin = admin(&host)?;
+    let responses: Vec<_> = std::thread::scope(|s| {
+        let flood: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| host.get("/nostd/loop")))
+            .collect();
+        flood
+            .into_iter()
+            .map(|t| t.join().expect("a flood thread"))
+            .collect()
+    });
+    let mut busy = 0.0;
+    for r in responses {
+        match r?.status {
+            503 => busy += 1.0,
+            504 => {}
+            other => anyhow::bail!("status {other} in a flood"),
+        }
+    }
+    ensure!(busy >= 1.0, "no request was turned away");
+    let (_, after) = scrape(admin)?;
+    let v = |metric: &str, labels: &[(&str, &str)]| value(&after, metric, labels);
+    let nostd = [("component", "nostd")];
+    ensure!(v("nebula_admission_refused_total", &nostd) == busy);
+    ensure!(v("nebula_http_unavailable_responses_total", &[]) == busy);
+    ensure!(v("nebula_admission_queue_depth", &nostd) == 0.0);
+    Ok(())
+}
+
+#[test]
 fn top_shows_each_route_s_request_rate_from_a_live_host() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let host = Host::up(&manifest(dir.path())?, &["--admin", "127.0.0.1:0"])?;

@@ -311,6 +311,68 @@ fn a_request_body_over_max_body_is_refused_or_cut_off() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn a_chunked_body_over_max_body_never_gets_a_complete_looking_answer() -> Result<()> {
+    // The lenient echo treats the failed read as the end of the body and finishes the response
+    // anyway, as wasmtime's streaming proxy example does: the host must cut it off (or answer
+    // 413 if the response had not begun).
+    let host = up(Manifest::new()
+        .component_with_limits("echo-http", &guests().http_echo, r#"max_body = "64 KiB""#)
+        .route("* /{*path}", "echo-http"))?;
+    let (mut conn, mut writer) = Conn::open(host.addr)?;
+    writer.head("POST", "/echo-lenient", &[("transfer-encoding", "chunked")])?;
+    let sender = std::thread::spawn(move || {
+        for frame in pattern((64 << 10) + 1).chunks(16 << 10) {
+            if writer.chunk(frame).is_err() {
+                return;
+            }
+        }
+        let _ = writer.end(&[]);
+    });
+    let response = conn.read_response();
+    let _ = sender.join();
+    if let Ok(response) = response {
+        ensure!(
+            response.status == 413 || !response.complete,
+            "a cut-off body looked whole: {} with {} bytes",
+            response.status,
+            response.body.len()
+        );
+    }
+    host.wait_for_log_line(&["[echo-http] reading the request body failed"])?;
+    still_calm_echo(&host)
+}
+
+#[test]
+fn a_streamed_response_over_max_response_is_cut_off_with_a_log_line() -> Result<()> {
+    let host = echo_host("limits = { max_response = \"16 KiB\" }\n")?;
+    let (mut conn, mut writer) = Conn::open(host.addr)?;
+    writer.head("GET", "/big?bytes=100000", &[])?;
+    if let Ok(response) = conn.read_response() {
+        ensure!(
+            !response.complete && response.body.len() <= 16 << 10,
+            "{} bytes, complete: {}",
+            response.body.len(),
+            response.complete
+        );
+    }
+    host.wait_for_log_line(&["component `echo-http` answered a body over its `max_response`"])?;
+    // Under the limit is a response like any other.
+    let response = host.get("/big?bytes=1000")?;
+    ensure!(response.status == 200 && response.body.len() == 1000);
+    Ok(())
+}
+
+/// The echo host still answers a plain echo.
+fn still_calm_echo(host: &Host) -> Result<()> {
+    let response = host.request("POST", "/echo", &[], b"still here")?;
+    ensure!(
+        response.status == 200 && response.body == b"still here",
+        "{response:?}"
+    );
+    Ok(())
+}
+
 /// A host serving the fetching guest with `allowed` as its grant, at `/granted/...`, and the
 /// same guest without any grant at `/ungranted/...`.
 fn fetch_host(allowed: &[String]) -> Result<Host> {

@@ -206,7 +206,7 @@ pub fn limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, String> {
 mod tests {
     use super::*;
     use alloc::vec;
-    use nebula_guest::{Entry, Page, ReadValue};
+    use nebula_guest::{Entry, Page, ReadError, ReadValue};
 
     fn stored(id: &str, created: i64) -> Vec<u8> {
         Meme {
@@ -347,7 +347,7 @@ mod tests {
     fn a_refused_page_is_a_bad_cursor() {
         let reads = vec![ReadResult {
             name: "list".into(),
-            value: Err("malformed cursor `x`".into()),
+            value: Err(ReadError::BadCursor("x".into())),
         }];
         assert!(matches!(
             step(&reads, &Source::New, &window(), None),

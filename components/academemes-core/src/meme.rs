@@ -18,7 +18,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use nebula_guest::{Add, Key, Put, Write};
+use nebula_guest::{Add, IndexKey, Key, Put, Write};
 
 use crate::hash::{Hasher, base32_12};
 use crate::json::{self, Value, array, number, object, string};
@@ -142,7 +142,11 @@ impl Meme {
         let index_keys = if self.hidden {
             Vec::new()
         } else {
-            [("new".into(), sort_time(self.created))].into()
+            [IndexKey {
+                index: "new".into(),
+                sort_key: sort_time(self.created),
+            }]
+            .into()
         };
         Write::Put(Put {
             collection: "memes".into(),
@@ -176,7 +180,11 @@ impl Meme {
                 collection: "tags".into(),
                 key: format!("{tag}/{}", self.id),
                 value: self.id.clone().into_bytes(),
-                index_keys: [("new".into(), format!("{tag}/{created}"))].into(),
+                index_keys: [IndexKey {
+                    index: "new".into(),
+                    sort_key: format!("{tag}/{created}"),
+                }]
+                .into(),
             }));
         }
         for (term, weight) in crate::search::index(self) {
@@ -385,10 +393,12 @@ mod tests {
             panic!("not a put")
         };
         assert_eq!(tag.key, "p-values/abcdefghijkl");
-        assert_eq!(
-            tag.index_keys,
-            [("new".into(), "p-values/001795657711999".into())]
-        );
+        let keys: Vec<(&str, &str)> = tag
+            .index_keys
+            .iter()
+            .map(|k| (k.index.as_str(), k.sort_key.as_str()))
+            .collect();
+        assert_eq!(keys, [("new", "p-values/001795657711999")]);
         assert!(matches!(&writes[3], Write::Add(a) if a.collection == "votes" && a.delta == 0));
         let searched = writes
             .iter()

@@ -9,7 +9,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use nebula_guest::{Direction, ListQuery, Put, Read, ReadOp, ReadResult, Write};
+use nebula_guest::{Direction, IndexKey, ListQuery, Put, Read, ReadOp, ReadResult, Write};
 
 use crate::http::{page, value};
 use crate::json::{self, Value, number, object, string};
@@ -69,10 +69,10 @@ impl Report {
             collection: "reports".into(),
             key: format!("{}/{visitor}", self.meme),
             value: self.to_json().into_bytes(),
-            index_keys: [(
-                "new".into(),
-                format!("{}/{}/{visitor}", sort_time(self.created), self.meme),
-            )]
+            index_keys: [IndexKey {
+                index: "new".into(),
+                sort_key: format!("{}/{}/{visitor}", sort_time(self.created), self.meme),
+            }]
             .into(),
         })
     }

@@ -1,6 +1,7 @@
 //! A pure handler built the cargo-component way: std Rust, compiled for WASI and adapted into a
 //! component by `cargo component build` (cargo-component 0.21, scripts/setup.sh installs it).
-//! The world comes from `../../wit` (see Cargo.toml); `src/bindings.rs` is generated.
+//! The world comes from `../../wit/0.1.0` (see Cargo.toml): this handler stays on
+//! `nebula:pure@0.1.0`, so CI keeps proving that the host serves 0.1.0 components; `src/bindings.rs` is generated.
 //!
 //! std and the WASI adapter leave inert WASI imports (environment, exit, stderr, wasi:io, clocks,
 //! filesystem types), which the host answers with deterministic stubs, so the component is

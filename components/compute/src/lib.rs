@@ -14,8 +14,8 @@ impl Guest for Compute {
                 .request
                 .params
                 .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
+                .find(|p| p.name == name)
+                .map(|p| p.value.as_str())
         };
         let (Some(bench), Some(n)) = (param("bench"), param("n")) else {
             return respond(

@@ -18,7 +18,7 @@ impl Guest for Echo {
         let params = request
             .params
             .iter()
-            .map(|(name, value)| (name.as_str(), string(value)));
+            .map(|p| (p.name.as_str(), string(&p.value)));
         let reads = input.reads.iter().map(render_read);
         let carried = input.carried.as_deref().map(lossy);
         let body = object([
@@ -58,7 +58,7 @@ fn render_read(read: &ReadResult) -> String {
             ("value", object([("page", page)]))
         }
         Ok(ReadValue::Number(n)) => ("value", object([("number", number(*n))])),
-        Err(message) => ("error", string(message)),
+        Err(error) => ("error", string(&reads::describe(error))),
     };
     object([("name", string(&read.name)), (field, rendered)])
 }

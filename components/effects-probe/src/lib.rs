@@ -123,7 +123,7 @@ fn list(input: &Input) -> Outcome {
             ]);
             respond(200, "application/json", body)
         }
-        Some(Err(e)) => text(400, format!("read `page` failed: {e}")),
+        Some(Err(e)) => text(400, format!("read `page` failed: {}", reads::describe(e))),
         other => unexpected("page", other),
     }
 }
@@ -241,7 +241,7 @@ fn pipe(input: &Input) -> Outcome {
 
 /// A read result as one line of text: `value TEXT`, `absent`, `number N`,
 /// `page KEY,KEY next=CURSOR|none` or `error MESSAGE`.
-fn render(value: &Result<ReadValue, String>) -> String {
+fn render(value: &Result<ReadValue, ReadError>) -> String {
     match value {
         Ok(ReadValue::Value(Some(bytes))) => format!("value {}", lossy(bytes)),
         Ok(ReadValue::Value(None)) => "absent".to_string(),
@@ -251,7 +251,7 @@ fn render(value: &Result<ReadValue, String>) -> String {
             let next = page.next_cursor.as_deref().unwrap_or("none");
             format!("page {} next={next}", keys.join(","))
         }
-        Err(message) => format!("error {message}"),
+        Err(error) => format!("error {}", reads::describe(error)),
     }
 }
 
@@ -266,7 +266,7 @@ fn render_all(reads: &[ReadResult]) -> String {
 
 /// A 500 for a declared read that is missing or of the wrong kind: the manifest and this
 /// component disagree.
-fn unexpected(name: &str, value: Option<&Result<ReadValue, String>>) -> Outcome {
+fn unexpected(name: &str, value: Option<&Result<ReadValue, ReadError>>) -> Outcome {
     let found = value.map_or_else(|| "no such read".to_string(), render);
     text(500, format!("unexpected result of read `{name}`: {found}"))
 }

@@ -60,14 +60,14 @@ fn header(name: &str, value: &str) -> Header {
 }
 
 fn respond(status: u16, headers: Vec<Header>, body: Vec<u8>) -> Outcome {
-    Outcome::Respond((
-        Response {
+    Outcome::Respond(RespondWith {
+        response: Response {
             status,
             headers,
             body,
         },
-        vec![],
-    ))
+        writes: vec![],
+    })
 }
 
 fn text(status: u16, msg: &str) -> Outcome {
@@ -167,8 +167,8 @@ fn preview(req: &Request) -> Outcome {
     let from_route = || {
         req.params
             .iter()
-            .find(|(k, _)| k == "template")
-            .map(|(_, v)| v.clone())
+            .find(|p| p.name == "template")
+            .map(|p| p.value.clone())
     };
     let template = q("template").or_else(from_route);
     let (top, bottom, size) = (
@@ -267,7 +267,7 @@ fn create(req: &Request) -> Outcome {
                 bottom: &bottom,
                 png: &png,
             });
-            Outcome::Pass((carried, vec![]))
+            pass(carried, vec![])
         }
         Err((status, msg)) => refuse(req, &form, status, &msg),
     }
@@ -333,7 +333,10 @@ mod tests {
 
     fn response(o: Outcome) -> Response {
         match o {
-            Outcome::Respond((r, writes)) => {
+            Outcome::Respond(RespondWith {
+                response: r,
+                writes,
+            }) => {
                 assert!(writes.is_empty());
                 r
             }
@@ -446,7 +449,10 @@ mod tests {
             "application/x-www-form-urlencoded; charset=UTF-8",
         )];
         match Generator::handle(req("POST", "/memes", "", &ct, form)) {
-            Outcome::Pass((carried, writes)) => {
+            Outcome::Pass(PassOn {
+                data: carried,
+                writes,
+            }) => {
                 assert!(writes.is_empty());
                 let (head, png) = memegen::web::split_carried(&carried).unwrap();
                 assert_eq!(
@@ -486,7 +492,7 @@ mod tests {
         body.extend_from_slice(b"--b--\r\n");
         let ct = [("content-type", "multipart/form-data; boundary=b")];
         match Generator::handle(req("POST", "/generate", "", &ct, &body)) {
-            Outcome::Pass((carried, _)) => {
+            Outcome::Pass(PassOn { data: carried, .. }) => {
                 let (head, png) = memegen::web::split_carried(&carried).unwrap();
                 assert!(head.contains("\"template\":\"picture\""), "{head}");
                 let (_, image) = academemes_image::decode(png).unwrap();

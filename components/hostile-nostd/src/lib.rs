@@ -7,7 +7,8 @@
 //! | `loop` | loops forever | 504 at the deadline |
 //! | `memory` | allocates and touches 1 MiB after 1 MiB, forever | 500 at the memory cap |
 //! | `recurse` | recurses without end | 500 (stack exhausted) |
-//! | `huge` | answers a body of `?mib=N` MiB (default 8) | (part 2: the response limit) |
+//! | `huge` | answers a body of `?mib=N` MiB (default 8) | 500 over `max_response` |
+//! | `spin` | counts to `?n=N`, then asks for one more read until it has `?rounds=R`, then passes on until `?steps=S` steps have spun (a pipeline of itself), then answers | 200, or 504 once the request's deadline has passed |
 //! | `status` | answers status `?code=N` (default 1000) | 500, for anything outside 100..=599 |
 //! | `header-crlf` | answers 200 with a header value holding `\r\n` plus a second header line | 200, the response never split |
 //! | `need-forever` | asks for one more read on every call | 500 after the read-round limit |
@@ -38,6 +39,17 @@ impl Guest for Hostile {
                 let mib = query("mib").and_then(|n| n.parse().ok()).unwrap_or(8usize);
                 respond(200, "application/octet-stream", vec![b'x'; mib << 20])
             }
+            "spin" => {
+                let number = |name: &str, default: u64| {
+                    query(name).and_then(|n| n.parse().ok()).unwrap_or(default)
+                };
+                spin(
+                    &input,
+                    number("n", 0),
+                    number("rounds", 0),
+                    number("steps", 1),
+                )
+            }
             "status" => {
                 let code = query("code").and_then(|n| n.parse().ok()).unwrap_or(1000);
                 respond(code, TEXT, "this status is what was asked for\n")
@@ -50,16 +62,46 @@ impl Guest for Hostile {
                     put("kv", &key, b"granted"),
                     put("secret", &key, b"outside the grants"),
                 ];
-                Outcome::Respond((text_response(200, "wrote outside the grants\n"), writes))
+                Reply::new(200)
+                    .body(TEXT, "wrote outside the grants\n")
+                    .writes(writes)
+                    .done()
             }
             "write-then-invalid" => {
                 let key = query("key").unwrap_or_default();
                 let writes = vec![put("kv", &key, b"granted")];
-                Outcome::Respond((text_response(1000, "invalid status\n"), writes))
+                Reply::new(1000)
+                    .body(TEXT, "invalid status\n")
+                    .writes(writes)
+                    .done()
             }
             _ => respond(200, TEXT, "calm\n"),
         }
     }
+}
+
+/// Spins `n` turns per call; see the table above for the rounds and steps.
+fn spin(input: &Input, n: u64, rounds: u64, steps: u64) -> Outcome {
+    let mut turns: u64 = 0;
+    while turns < n {
+        turns = black_box(turns + 1);
+    }
+    let rounds_done = input.reads.len() as u64;
+    if rounds_done < rounds {
+        return Outcome::Need(vec![Read {
+            name: format!("round-{rounds_done}"),
+            op: ReadOp::Count("kv".to_string()),
+        }]);
+    }
+    let steps_done = input.carried.as_ref().map_or(0, Vec::len) as u64 + 1;
+    if steps_done < steps {
+        return pass(vec![0; steps_done as usize], Vec::new());
+    }
+    respond(
+        200,
+        TEXT,
+        format!("spun {n} in {steps_done} steps and {rounds_done} rounds\n"),
+    )
 }
 
 fn endless_loop() -> ! {
@@ -104,7 +146,10 @@ fn header_crlf() -> Outcome {
         name: "x-split\r\nx-injected-name".to_string(),
         value: "yes".to_string(),
     });
-    Outcome::Respond((response, Vec::new()))
+    Outcome::Respond(RespondWith {
+        response,
+        writes: Vec::new(),
+    })
 }
 
 /// One more read on every call, named after the round, so the host must cut it off.

@@ -20,7 +20,7 @@
 //! the `SystemTime` since the Unix epoch.
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/0.1.0",
     world: "nebula:pure/handler",
 });
 

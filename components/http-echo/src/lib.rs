@@ -3,6 +3,10 @@
 //!
 //! * `/echo`: streams the request body back as it arrives, with the request's `content-type` and
 //!   `trailer` headers, then the request's trailers as response trailers;
+//! * `/echo-lenient`: the same, but a failed read ends the body as if it were whole, then finishes
+//!   the response (as wasmtime's streaming proxy example does): the host must not let that look
+//!   complete;
+//! * `/big?bytes=N`: a 200 of `N` bytes;
 //! * `/headers`: `METHOD SCHEME AUTHORITY PATH` on the first line, then every request header as
 //!   `name: value`, sorted;
 //! * `/forbidden`: tries to set each header wasmtime forbids on a response, one line per header:
@@ -28,7 +32,15 @@ impl wasip2::exports::http::incoming_handler::Guest for Echo {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         let path = request.path_with_query().unwrap_or_default();
         match path.split('?').next().unwrap_or_default() {
-            "/echo" => echo(request, response_out),
+            "/echo" => echo(request, response_out, false),
+            "/echo-lenient" => echo(request, response_out, true),
+            "/big" => {
+                let n = path
+                    .split_once("bytes=")
+                    .and_then(|(_, n)| n.parse().ok())
+                    .unwrap_or(0);
+                text(response_out, &"x".repeat(n));
+            }
             "/headers" => text(response_out, &headers(&request)),
             "/forbidden" => text(response_out, &forbidden()),
             "/env" => {
@@ -82,7 +94,7 @@ fn text(response_out: ResponseOutparam, body: &str) {
     let _ = OutgoingBody::finish(out, None);
 }
 
-fn echo(request: IncomingRequest, response_out: ResponseOutparam) {
+fn echo(request: IncomingRequest, response_out: ResponseOutparam, lenient: bool) {
     let copied: Vec<(String, Vec<u8>)> = request
         .headers()
         .entries()
@@ -113,6 +125,9 @@ fn echo(request: IncomingRequest, response_out: ResponseOutparam) {
             }
             Err(e) => {
                 eprintln!("reading the request body failed: {e}");
+                if lenient {
+                    break;
+                }
                 return;
             }
         }

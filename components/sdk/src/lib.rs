@@ -20,8 +20,8 @@
 //! export_handler!(Hello);
 //! # fn main() {
 //! #     let mut input = testing::input(testing::request("GET", "/hello/ada"));
-//! #     input.request.params.push(("name".into(), "ada".into()));
-//! #     let Outcome::Respond((response, _)) = Hello::handle(input) else { panic!() };
+//! #     input.request.params.push(Param { name: "name".into(), value: "ada".into() });
+//! #     let Outcome::Respond(RespondWith { response, .. }) = Hello::handle(input) else { panic!() };
 //! #     assert_eq!(response.body, b"Hello, ada!\n");
 //! # }
 //! ```

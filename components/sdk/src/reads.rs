@@ -5,9 +5,10 @@
 //! handler that needs more asks with [`need`](crate::need) and is called again with those
 //! results appended.
 
+use alloc::format;
 use alloc::string::{String, ToString};
 
-use crate::{Direction, Key, ListQuery, Page, Read, ReadOp, ReadResult, ReadValue};
+use crate::{Direction, Key, ListQuery, Page, Read, ReadError, ReadOp, ReadResult, ReadValue};
 
 /// The result of read `name`, if it was performed: its value, or why it failed.
 ///
@@ -17,8 +18,28 @@ use crate::{Direction, Key, ListQuery, Page, Read, ReadOp, ReadResult, ReadValue
 /// assert!(matches!(read(&reads, "now"), Some(Ok(ReadValue::Number(_)))));
 /// assert!(read(&reads, "meme").is_none());
 /// ```
-pub fn read<'a>(reads: &'a [ReadResult], name: &str) -> Option<&'a Result<ReadValue, String>> {
+pub fn read<'a>(reads: &'a [ReadResult], name: &str) -> Option<&'a Result<ReadValue, ReadError>> {
     reads.iter().find(|r| r.name == name).map(|r| &r.value)
+}
+
+/// A failed read in words, as the host's log and `nebula:pure@0.1.0` handlers word it (the
+/// generated `Display` of [`ReadError`] is its `Debug`).
+///
+/// ```
+/// # use nebula_guest::*;
+/// let e = ReadError::NotGranted("secret".into());
+/// assert_eq!(reads::describe(&e), "read of collection `secret` is not granted to this route");
+/// ```
+pub fn describe(error: &ReadError) -> String {
+    match error {
+        ReadError::NotGranted(c) => {
+            format!("read of collection `{c}` is not granted to this route")
+        }
+        ReadError::Mismatch(why) => why.clone(),
+        ReadError::BadCursor(cursor) => format!("malformed cursor `{cursor}`"),
+        ReadError::NoStorage => "this host has no storage".to_string(),
+        ReadError::Unavailable(what) => what.clone(),
+    }
 }
 
 /// A `get` read's stored bytes; `None` when the key is absent, or the read was not performed or
@@ -54,7 +75,8 @@ pub fn number(reads: &[ReadResult], name: &str) -> Option<i64> {
     }
 }
 
-/// A `list` read's page, or the host's reason it failed (e.g. a malformed cursor).
+/// A `list` read's page, or the host's reason it failed (e.g. [`ReadError::BadCursor`]; a read
+/// of that name that is not a `list` gives [`ReadError::Mismatch`]).
 ///
 /// ```
 /// # use nebula_guest::*;
@@ -65,11 +87,13 @@ pub fn number(reads: &[ReadResult], name: &str) -> Option<i64> {
 /// let page = page(&reads, "memes").unwrap().unwrap();
 /// assert!(page.entries.is_empty() && page.next_cursor.is_none());
 /// ```
-pub fn page<'a>(reads: &'a [ReadResult], name: &str) -> Option<Result<&'a Page, &'a str>> {
+pub fn page<'a>(reads: &'a [ReadResult], name: &str) -> Option<Result<&'a Page, ReadError>> {
     match read(reads, name)? {
         Ok(ReadValue::Page(page)) => Some(Ok(page)),
-        Ok(_) => Some(Err("not a page")),
-        Err(e) => Some(Err(e)),
+        Ok(_) => Some(Err(ReadError::Mismatch(format!(
+            "read `{name}` is not a `list`"
+        )))),
+        Err(e) => Some(Err(e.clone())),
     }
 }
 

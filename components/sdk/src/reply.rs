@@ -7,7 +7,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::{Header, Outcome, Read, Response, Write};
+use crate::{Header, Outcome, PassOn, Read, RespondWith, Response, Write};
 
 /// A response under construction, with the writes to apply before it is sent.
 ///
@@ -18,7 +18,7 @@ use crate::{Header, Outcome, Read, Response, Write};
 ///     .body("text/plain; charset=utf-8", "hello\n")
 ///     .write(write::add("hits", "home", 1))
 ///     .done();
-/// let Outcome::Respond((response, writes)) = outcome else { unreachable!() };
+/// let Outcome::Respond(RespondWith { response, writes }) = outcome else { unreachable!() };
 /// assert_eq!(response.status, 200);
 /// assert_eq!(response.headers.len(), 2);
 /// assert_eq!(writes.len(), 1);
@@ -71,7 +71,10 @@ impl Reply {
 
     /// The outcome: send this response once the writes are applied.
     pub fn done(self) -> Outcome {
-        Outcome::Respond((self.response, self.writes))
+        Outcome::Respond(RespondWith {
+            response: self.response,
+            writes: self.writes,
+        })
     }
 }
 
@@ -86,7 +89,7 @@ impl From<Reply> for Outcome {
 /// ```
 /// # use nebula_guest::*;
 /// let outcome = respond(404, "text/plain; charset=utf-8", "no such meme\n");
-/// assert!(matches!(outcome, Outcome::Respond((Response { status: 404, .. }, _))));
+/// assert!(matches!(outcome, Outcome::Respond(RespondWith { response: Response { status: 404, .. }, .. })));
 /// ```
 pub fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Outcome {
     Reply::new(status).body(content_type, body).done()
@@ -101,7 +104,10 @@ pub fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Out
 /// assert!(matches!(outcome, Outcome::Pass(_)));
 /// ```
 pub fn pass(data: impl Into<Vec<u8>>, writes: Vec<Write>) -> Outcome {
-    Outcome::Pass((data.into(), writes))
+    Outcome::Pass(PassOn {
+        data: data.into(),
+        writes,
+    })
 }
 
 /// Ask the host to perform `reads` (within the route's grants) and call again with their results

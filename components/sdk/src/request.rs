@@ -13,7 +13,7 @@ use crate::Request;
 /// ```
 /// # use nebula_guest::*;
 /// # let mut request = testing::request("GET", "/memes/42");
-/// # request.params.push(("id".into(), "42".into()));
+/// # request.params.push(Param { name: "id".into(), value: "42".into() });
 /// let id = param(&request, "id").unwrap_or("none");
 /// assert_eq!(id, "42");
 /// assert_eq!(param(&request, "other"), None);
@@ -22,8 +22,8 @@ pub fn param<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request
         .params
         .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .find(|p| p.name == name)
+        .map(|p| p.value.as_str())
 }
 
 /// The first value of a request header. Names arrive lowercased, so ask in lower case.

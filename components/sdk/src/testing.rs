@@ -4,7 +4,7 @@
 //! ```
 //! # use nebula_guest::*;
 //! let mut input = testing::input(testing::request("GET", "/hello/ada"));
-//! input.request.params.push(("name".into(), "ada".into()));
+//! input.request.params.push(Param { name: "name".into(), value: "ada".into() });
 //! assert_eq!(param(&input.request, "name"), Some("ada"));
 //! ```
 

@@ -4,7 +4,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::{Add, Put, Write};
+use crate::{Add, IndexKey, Put, Write};
 
 /// Store `value` under `collection`/`key`, listed in none of the collection's indexes.
 ///
@@ -29,7 +29,10 @@ pub fn put_indexed(
         collection: collection.to_string(),
         key: key.to_string(),
         value: value.into(),
-        index_keys,
+        index_keys: index_keys
+            .into_iter()
+            .map(|(index, sort_key)| IndexKey { index, sort_key })
+            .collect(),
     })
 }
 

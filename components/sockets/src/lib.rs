@@ -5,7 +5,7 @@
 //! no_std setup, because the point is to be what an ordinary std crate compiles to.
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/0.1.0",
     world: "nebula:pure/handler",
 });
 

@@ -94,6 +94,11 @@ pub enum CallError {
     NotServable(&'static str),
     #[error("could not run: the guest's task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// Every instance of the pool is in use: capacity, not a fault of the guest.
+    #[error("could not be started: every instance of the pool is in use")]
+    Busy(#[source] Source),
+    #[error("was cancelled: the host is shutting down")]
+    Cancelled,
 }
 
 impl CallError {
@@ -108,6 +113,11 @@ impl CallError {
     ) -> CallError {
         if e.downcast_ref::<DeadlineExceeded>().is_some() {
             return CallError::Timeout(limits.timeout);
+        }
+        if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            return CallError::Busy(e.into());
         }
         let trap = Box::new(Trapped::new(&e, panicked));
         if denied {

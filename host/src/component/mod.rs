@@ -4,19 +4,25 @@
 //! Inside, dependencies go one way: this file (the [`Runtime`] and [`Loaded`] components) uses
 //! `proxy` (wasi:http calls), `wasi` (the one table of WASI interfaces, and both linkers),
 //! `stubs` (what a pure call's WASI imports get), `purity` (the pure import policy), `call`
-//! (limits, deadline, [`CallError`]), `cache`, `epoch` and `bindings`; `slot` builds on this
+//! (limits, deadline, [`CallError`]), `lane` (which threads run a call), `cache`, `epoch`
+//! and `bindings`; `slot` builds on this
 //! file. This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
+//!
+//! The host speaks `nebula:pure@0.2.0`; a component built against 0.1.0 is called through
+//! `v0_1`, which maps its input and outcome at this boundary (see [`Pre`]).
 
 mod bindings;
 mod cache;
 mod call;
 mod epoch;
+mod lane;
 mod panic;
 pub mod proxy;
 pub mod purity;
 pub mod slot;
 mod stubs;
 mod tier;
+mod v0_1;
 mod virtual_wasi;
 mod wasi;
 
@@ -28,18 +34,19 @@ use bytes::Bytes;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
+pub use bindings::{
+    Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Param, PassOn, Read, ReadError,
+    ReadOp, ReadResult, ReadValue, Request, RespondWith, Response, Write,
+};
 /// The effects layer's tests build writes by hand.
 #[cfg(test)]
-pub use bindings::Put;
-pub use bindings::{
-    Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Read, ReadOp, ReadResult,
-    ReadValue, Request, Response, Write,
-};
+pub use bindings::{IndexKey, Put};
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, CallUsage, Source, metering_on};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
+pub use v0_1::describe as describe_read_error;
 use virtual_wasi::{NeverWaits, PureWasi};
 
 use call::{Limiter, on_cpu_clock, trap_at};
@@ -99,7 +106,7 @@ impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
             max_memory: 64 << 20,
-            max_instances: 256,
+            max_instances: crate::manifest::POOL_INSTANCES,
             tiers: Tiers::from_env(),
         }
     }
@@ -133,6 +140,87 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
+/// A pure component pre-instantiated for the version of `nebula:pure` it exports.
+#[derive(Clone)]
+enum Pre {
+    V0_2(bindings::HandlerPre<PureState>),
+    V0_1(bindings::v0_1::HandlerPre<PureState>),
+}
+
+impl Pre {
+    /// Types the component's `handle` against 0.2.0, then 0.1.0; the error is 0.2.0's when
+    /// neither fits (the one to build against).
+    fn new(pre: wasmtime::component::InstancePre<PureState>) -> wasmtime::Result<Pre> {
+        match bindings::HandlerPre::new(pre.clone()) {
+            Ok(pre) => Ok(Pre::V0_2(pre)),
+            Err(newest) => bindings::v0_1::HandlerPre::new(pre)
+                .map(Pre::V0_1)
+                .map_err(|_| newest),
+        }
+    }
+
+    fn engine(&self) -> &Engine {
+        match self {
+            Pre::V0_2(pre) => pre.engine(),
+            Pre::V0_1(pre) => pre.engine(),
+        }
+    }
+
+    /// Instantiates and calls `handle`, mapping a 0.1.0 component's input and outcome;
+    /// `instantiated` gets the moment the instance was ready (metering's instantiation time).
+    async fn call(
+        &self,
+        store: &mut Store<PureState>,
+        input: &Input,
+        instantiated: &mut Option<Instant>,
+    ) -> wasmtime::Result<Outcome> {
+        match self {
+            Pre::V0_2(pre) => {
+                let handler = pre.instantiate_async(&mut *store).await?;
+                *instantiated = Some(Instant::now());
+                handler.call_handle(store, input).await
+            }
+            Pre::V0_1(pre) => {
+                let handler = pre.instantiate_async(&mut *store).await?;
+                *instantiated = Some(Instant::now());
+                let outcome = handler.call_handle(store, &v0_1::input(input)).await?;
+                Ok(v0_1::outcome(outcome))
+            }
+        }
+    }
+
+    /// The version of `nebula:pure` the component was built against.
+    fn version(&self) -> WorldVersion {
+        match self {
+            Pre::V0_2(_) => WorldVersion::V0_2,
+            Pre::V0_1(_) => WorldVersion::V0_1,
+        }
+    }
+}
+
+/// Which `nebula:pure` a pure component exports `handle` of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorldVersion {
+    V0_1,
+    V0_2,
+}
+
+impl std::fmt::Display for WorldVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WorldVersion::V0_1 => "nebula:pure@0.1.0",
+            WorldVersion::V0_2 => "nebula:pure@0.2.0",
+        })
+    }
+}
+
+/// What the background worker needs to compile a baseline component's optimized code (see
+/// `slot::upgrade`).
+pub(super) struct Pending {
+    pub runtime: Runtime,
+    pub wasm: Arc<[u8]>,
+}
+
 /// A loaded component, ready to instantiate.
 pub struct Loaded {
     pub id: String,
@@ -143,8 +231,8 @@ pub struct Loaded {
     /// Whose code it runs; baseline code is replaced once the optimized code is compiled.
     pub tier: Tier,
     /// For baseline code that is to be upgraded: what the optimizing compile needs.
-    pending: Option<tier::Pending>,
-    pre: Option<bindings::HandlerPre<PureState>>,
+    pending: Option<Pending>,
+    pre: Option<Pre>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
 }
@@ -160,6 +248,11 @@ impl std::fmt::Debug for Loaded {
 }
 
 impl Loaded {
+    /// For a pure component, the version of the world it was built against.
+    pub fn world(&self) -> Option<WorldVersion> {
+        self.pre.as_ref().map(Pre::version)
+    }
+
     /// Whether this is a `wasi:http/proxy` component this host can serve.
     pub fn is_proxy(&self) -> bool {
         matches!(self.proxy, Some(proxy::Prepared::Ready(_)))
@@ -292,7 +385,7 @@ impl Runtime {
         if !self.judge(&component).is_pure() {
             return None;
         }
-        let pending = (self.tiers == Tiers::Tiered).then(|| tier::Pending {
+        let pending = (self.tiers == Tiers::Tiered).then(|| Pending {
             runtime: self.clone(),
             wasm: wasm.into(),
         });
@@ -330,7 +423,7 @@ impl Runtime {
         digest: [u8; 32],
         component: Component,
         cache: CacheOutcome,
-        pending: Option<tier::Pending>,
+        pending: Option<Pending>,
     ) -> Result<Loaded, ComponentError> {
         let verdict = self.judge(&component);
         let prepare = |e: wasmtime::Error| ComponentError::Prepare {
@@ -343,7 +436,7 @@ impl Runtime {
         };
         let pre = if verdict.is_pure() {
             let pre = pure.instantiate_pre(&component).map_err(prepare)?;
-            Some(bindings::HandlerPre::new(pre).map_err(prepare)?)
+            Some(Pre::new(pre).map_err(prepare)?)
         } else {
             None
         };
@@ -414,20 +507,23 @@ impl Runtime {
         self.ticker.in_use()
     }
 
-    /// Runs one pure call in a fresh instance, under `limits`; `usage` gets what it used, also
-    /// when it fails.
+    /// Runs one pure call in a fresh instance, under `limits` and the request's `deadline`
+    /// (whichever ends first). The input comes back with the outcome, for a next call. The
+    /// call starts inline and moves to the slow lane if it runs past a tick (see [`lane`]);
+    /// `usage` gets what it used, also when it fails (not when the slow lane dropped it).
     pub async fn call_pure(
         &self,
         component: &Loaded,
         limits: CallLimits,
-        input: &Input,
+        deadline: Instant,
+        input: Input,
         usage: &mut CallUsage,
-    ) -> Result<Outcome, CallError> {
+    ) -> Result<(Outcome, Input), CallError> {
         let Some(pre) = &component.pre else {
             return Err(CallError::NotServable("pure"));
         };
         let wasi = (!component.verdict.stubbed.is_empty())
-            .then(|| Box::new(PureWasi::new(&component.digest, input, limits.memory)));
+            .then(|| Box::new(PureWasi::new(&component.digest, &input, limits.memory)));
         // The engine whose code this is: baseline code runs on Winch's engine.
         let mut store = Store::new(
             pre.engine(),
@@ -437,41 +533,53 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        trap_at(&mut store, Instant::now() + limits.timeout);
-        let _running = self.ticker.running();
-        let start = Instant::now();
-        let (instantiated, result) = {
-            let call = std::pin::pin!(async {
-                let handler = match pre.instantiate_async(&mut store).await {
-                    Ok(handler) => handler,
-                    Err(e) => return (None, Err(e)),
-                };
-                let instantiated = Instant::now();
-                (
-                    Some(instantiated),
-                    handler.call_handle(&mut store, input).await,
-                )
-            });
-            // A pure call never waits on the world (see virtual_wasi): one that does ends here.
-            let ran = on_cpu_clock(NeverWaits::new(call), &mut usage.cpu).await;
-            usage.wall = start.elapsed();
-            ran.map_err(|waited| CallError::Trap(waited.into()))?
+        trap_at(&mut store, deadline.min(Instant::now() + limits.timeout));
+        let (pre, running) = (pre.clone(), self.ticker.running());
+        let call = async move {
+            let _running = running;
+            let mut used = CallUsage::default();
+            let start = Instant::now();
+            let mut instantiated = None;
+            let result = {
+                let call = std::pin::pin!(pre.call(&mut store, &input, &mut instantiated));
+                // A pure call never waits on the world (see virtual_wasi): one that does ends
+                // here. The CPU clock is read around each poll, on whichever lane polls it.
+                on_cpu_clock(NeverWaits::new(call), &mut used.cpu).await
+            };
+            used.wall = start.elapsed();
+            used.instantiate = instantiated.map_or(used.wall, |at| at - start);
+            used.peak_memory = store.data().limiter.peak;
+            let result = match result {
+                Ok(Ok(outcome)) => Ok((outcome, input)),
+                Ok(Err(e)) => {
+                    let panicked = panic::message(&e, &store);
+                    Err(CallError::classify(
+                        e,
+                        limits,
+                        store.data().limiter.denied,
+                        panicked,
+                    ))
+                }
+                Err(waited) => Err(CallError::Trap(waited.into())),
+            };
+            (result, used)
         };
-        usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
-        usage.peak_memory = store.data().limiter.peak;
-        result.map_err(|e| {
-            let panicked = panic::message(&e, &store);
-            CallError::classify(e, limits, store.data().limiter.denied, panicked)
-        })
+        let (result, used) = lane::run(call)
+            .await
+            .unwrap_or((Err(CallError::Cancelled), CallUsage::default()));
+        *usage = used;
+        result
     }
 
     /// Serves one request with a fresh instance of a `wasi:http/proxy` component (see
-    /// [`proxy`]): the request streams in, the response streams out.
+    /// [`proxy`]): the request streams in, the response streams out. `held` is kept until the
+    /// instance is gone.
     pub async fn call_proxy<B>(
         &self,
         component: &Loaded,
         call: ProxyCall<'_>,
         request: http::Request<B>,
+        held: impl Send + 'static,
     ) -> Result<http::Response<ProxyBody>, ProxyError>
     where
         B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
@@ -484,7 +592,7 @@ impl Runtime {
             engine: &self.engine,
             ticker: &self.ticker,
         };
-        proxy::call(host, pre, &component.id, call, request).await
+        proxy::call(host, pre, &component.id, call, request, held).await
     }
 }
 

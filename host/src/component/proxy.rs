@@ -35,6 +35,8 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 pub use body::{BoxError, ProxyBody};
 pub use grants::{Grants, Origin};
 
+use crate::manifest::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS};
+
 use super::call::{CallError, CallLimits, CallUsage, Limiter, Source, on_cpu_clock, trap_at};
 use super::epoch::Ticker;
 use super::purity::Refused;
@@ -50,8 +52,12 @@ pub struct ProxyCall<'a> {
     pub limits: CallLimits,
     /// Where the call's usage goes (metering).
     pub on_usage: Option<OnUsage>,
+    /// The request's deadline: the guest's run, outbound calls and body streaming included.
+    pub deadline: Instant,
     /// The route's request body limit.
     pub max_body: u64,
+    /// The component's response body limit.
+    pub max_response: u64,
     pub grants: &'a Arc<Grants>,
     /// `METHOD /path` of the route, for the log.
     pub label: &'a str,
@@ -67,12 +73,12 @@ pub enum ProxyError {
     NoResponse,
     #[error("answered with error code {0:?}")]
     ErrorCode(ErrorCode),
-    #[error("could not be started")]
-    Busy(#[source] Source),
     #[error("request body is larger than {0} bytes")]
     BodyTooLarge(u64),
     #[error("bad request")]
     BadRequest(#[source] Source),
+    #[error("answered too many or too large header fields")]
+    HeadersTooLarge,
 }
 
 /// A proxy component, as loaded: ready to instantiate, or refused for its imports.
@@ -119,13 +125,15 @@ pub(super) struct Host<'a> {
 /// Serves one request with a fresh instance of a proxy component. The guest runs in a task of
 /// its own, so that it goes on streaming the response body after its head is returned; the task
 /// ends when the guest returns, traps or reaches the deadline, whichever is first, and a client
-/// that goes away does not stop it early (its writes then fail).
+/// that goes away does not stop it early (its writes then fail). `held` (the request's
+/// admission) is kept until the task ends.
 pub(super) async fn call<B>(
     host: Host<'_>,
     pre: &ProxyPre<ProxyState>,
     id: &str,
     call: ProxyCall<'_>,
     request: http::Request<B>,
+    held: impl Send + 'static,
 ) -> Result<http::Response<ProxyBody>, ProxyError>
 where
     B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static,
@@ -138,10 +146,11 @@ where
     if declared.is_some_and(|n| n > call.max_body) {
         return Err(ProxyError::BodyTooLarge(call.max_body));
     }
-    let request = request.map(|b| body::Capped::new(b, call.max_body));
+    let overflowed = Arc::new(AtomicBool::new(false));
+    let request = request.map(|b| body::Capped::new(b, call.max_body, overflowed.clone()));
 
     let id: Arc<str> = id.into();
-    let deadline = Instant::now() + call.limits.timeout;
+    let deadline = call.deadline.min(Instant::now() + call.limits.timeout);
     let mut store = proxy_store(host.engine, &id, call.limits.memory, deadline, call.grants);
     let (tx, rx) = tokio::sync::oneshot::channel::<Delivered>();
     let responded = Arc::new(AtomicBool::new(false));
@@ -169,27 +178,38 @@ where
         let (label, limits) = (call.label.to_owned(), call.limits);
         let on_usage = call.on_usage.clone();
         tokio::spawn(async move {
-            let _running = running;
-            let (start, mut usage) = (Instant::now(), CallUsage::default());
-            let mut instantiated = None;
-            let ran = tokio::time::timeout_at(deadline.into(), async {
-                let proxy = pre.instantiate_async(&mut store).await.map_err(|e| {
-                    match e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
-                        Some(_) => ProxyError::Busy(e.into()),
-                        None => called(&store, limits, e),
-                    }
-                })?;
-                instantiated = Some(Instant::now());
-                proxy
-                    .wasi_http_incoming_handler()
-                    .call_handle(&mut store, req, out)
-                    .await
-                    .map_err(|e| called(&store, limits, e))
-            });
-            let ran = on_cpu_clock(ran, &mut usage.cpu).await;
-            usage.wall = start.elapsed();
-            usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
-            usage.peak_memory = store.data().limiter.peak;
+            let _held = (running, held);
+            let guest = async move {
+                let (start, mut usage) = (Instant::now(), CallUsage::default());
+                let mut instantiated = None;
+                let ran = tokio::time::timeout_at(deadline.into(), async {
+                    let proxy = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(|e| called(&store, limits, e))?;
+                    instantiated = Some(Instant::now());
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, req, out)
+                        .await
+                        .map_err(|e| called(&store, limits, e))
+                });
+                // Read around each poll, on whichever lane polls it.
+                let ran = on_cpu_clock(ran, &mut usage.cpu).await;
+                usage.wall = start.elapsed();
+                usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
+                usage.peak_memory = store.data().limiter.peak;
+                (ran, store, usage)
+            };
+            // As a pure call: inline first, on the slow lane once it has run a tick.
+            let Some((ran, store, usage)) = super::lane::run(guest).await else {
+                failed.store(true, Ordering::Release);
+                if let Some(on_usage) = on_usage {
+                    // Dropped at shutdown: counted as a failed call, its use unknown.
+                    on_usage(&CallUsage::default(), false);
+                }
+                return Err(CallError::Cancelled.into());
+            };
             let result = match ran {
                 Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
                 Ok(Ok(())) => Err(ProxyError::NoResponse),
@@ -216,7 +236,26 @@ where
     };
 
     match rx.await {
-        Ok(Ok(response)) => Ok(response.map(|b| body::Guarded::new(b, failed).boxed_unsync())),
+        // The request body went over `max_body` before the response began: 413 rather than
+        // whatever the guest made of its failed read.
+        Ok(Ok(_)) if overflowed.load(Ordering::Acquire) => {
+            Err(ProxyError::BodyTooLarge(call.max_body))
+        }
+        Ok(Ok(response)) if !headers_within_limits(response.headers()) => {
+            tracing::error!(
+                route = %call.label,
+                component = %id,
+                "{}: component `{id}` answered more than {MAX_RESPONSE_HEADERS} header fields or {MAX_RESPONSE_HEADER_BYTES} bytes of them",
+                call.label
+            );
+            Err(ProxyError::HeadersTooLarge)
+        }
+        Ok(Ok(response)) => {
+            let names = (Arc::from(call.label), id.clone());
+            Ok(response.map(|b| {
+                body::Guarded::new(b, failed, overflowed, call.max_response, names).boxed_unsync()
+            }))
+        }
         Ok(Err(code)) => {
             tracing::error!(
                 route = %call.label,
@@ -233,6 +272,15 @@ where
             Err(e) => Err(CallError::Task(e).into()),
         },
     }
+}
+
+/// Whether a response head stays within the caps on header fields.
+fn headers_within_limits(headers: &http::HeaderMap) -> bool {
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    headers.len() <= MAX_RESPONSE_HEADERS && bytes <= MAX_RESPONSE_HEADER_BYTES
 }
 
 /// A store for one request: memory cap, epoch deadline, and a WASI context holding only what

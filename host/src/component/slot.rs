@@ -29,7 +29,7 @@ pub struct Slot {
     path: PathBuf,
     /// The digest of the wasm as first loaded: the component's identity in memo keys.
     pub digest: [u8; 32],
-    loaded: tier::Cell,
+    loaded: Cell,
     last_used: AtomicU64,
     /// One reload at a time; others wait for it.
     loading: tokio::sync::Mutex<()>,
@@ -77,7 +77,7 @@ impl Slot {
     /// Queues the optimized compile of a component loaded on baseline code.
     fn upgrade_later(&self, loaded: &Arc<Loaded>) {
         if loaded.pending.is_some() {
-            tier::upgrade(self.loaded.clone(), loaded.clone());
+            upgrade(self.loaded.clone(), loaded.clone());
         }
     }
 
@@ -200,6 +200,56 @@ impl Quiet {
                 break;
             }
         }
+    }
+}
+
+/// A slot's loaded component, shared with the worker so it can swap the optimized code in.
+pub type Cell = Arc<Mutex<Option<Arc<Loaded>>>>;
+
+/// Queues the optimized compile of `baseline` (a component running Winch code); once compiled,
+/// it replaces `baseline` in `cell` unless the slot has unloaded or replaced it meanwhile.
+pub fn upgrade(cell: Cell, baseline: Arc<Loaded>) {
+    tier::in_background(Box::new(move || optimize(cell, baseline)));
+}
+
+fn optimize(cell: Cell, baseline: Arc<Loaded>) {
+    let Some(pending) = &baseline.pending else {
+        return;
+    };
+    let id = &baseline.id;
+    let optimized = match pending.runtime.optimize(id, &pending.wasm, baseline.digest) {
+        Ok(optimized) => optimized,
+        Err(e) => {
+            tracing::warn!(
+                component = %id,
+                "component `{id}`: the optimizing compiler failed, baseline code keeps serving: {}",
+                crate::log::Chain(&e)
+            );
+            return;
+        }
+    };
+    let cached = match optimized.cache {
+        super::CacheOutcome::Compiled { stored: true, .. } => ", cached",
+        _ => "",
+    };
+    let millis = match optimized.cache {
+        super::CacheOutcome::Compiled { millis, .. } => millis,
+        _ => 0,
+    };
+    let mut current = cell.lock().expect("slot lock");
+    if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &baseline)) {
+        *current = Some(Arc::new(optimized));
+        drop(current);
+        tracing::info!(
+            component = %id,
+            "component `{id}`: compiled in {millis}ms{cached}; optimized code serves from now on"
+        );
+    } else {
+        drop(current);
+        tracing::info!(
+            component = %id,
+            "component `{id}`: compiled in {millis}ms{cached} (unloaded meanwhile)"
+        );
     }
 }
 

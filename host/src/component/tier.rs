@@ -9,11 +9,9 @@
 //! thread at a lower scheduling priority, so it does not slow the requests served meanwhile.
 
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use wasmtime::{Config, Strategy};
-
-use super::{Loaded, Runtime};
 
 /// Which compilers a runtime uses; `NEBULA_TIERS` chooses (see [`Tiers::from_env`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +55,6 @@ pub enum Tier {
     Baseline,
 }
 
-/// What the background worker needs to compile a baseline component's optimized code.
-pub(super) struct Pending {
-    pub runtime: Runtime,
-    pub wasm: Arc<[u8]>,
-}
-
 /// The baseline engine's settings: Winch, with the optimizing engine's interruption and
 /// component model settings, on the on-demand allocator (baseline code serves only the first
 /// seconds of a component, so it reserves no pool).
@@ -76,17 +68,11 @@ pub(super) fn baseline_config() -> Config {
     config
 }
 
-/// A slot's loaded component, shared with the worker so it can swap the optimized code in.
-pub type Cell = Arc<Mutex<Option<Arc<Loaded>>>>;
+/// A job for the background worker: compiling a component's optimized code, and swapping it in.
+pub type Job = Box<dyn FnOnce() + Send>;
 
-struct Job {
-    cell: Cell,
-    baseline: Arc<Loaded>,
-}
-
-/// Queues the optimized compile of `baseline` (a component running Winch code); once compiled,
-/// it replaces `baseline` in `cell` unless the slot has unloaded or replaced it meanwhile.
-pub fn upgrade(cell: Cell, baseline: Arc<Loaded>) {
+/// Runs `job` on the one background worker, after the jobs queued before it.
+pub fn in_background(job: Job) {
     static WORKER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
     let sender = WORKER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
@@ -95,56 +81,14 @@ pub fn upgrade(cell: Cell, baseline: Arc<Loaded>) {
             .spawn(move || {
                 lower_priority();
                 for job in rx {
-                    optimize(job);
+                    job();
                 }
             })
             .expect("spawning the optimizing compiler's thread");
         Mutex::new(tx)
     });
-    let job = Job { cell, baseline };
     // The worker lives as long as the process, so the channel never closes.
     let _ = sender.lock().expect("worker queue lock").send(job);
-}
-
-fn optimize(Job { cell, baseline }: Job) {
-    let Some(pending) = &baseline.pending else {
-        return;
-    };
-    let id = &baseline.id;
-    let optimized = match pending.runtime.optimize(id, &pending.wasm, baseline.digest) {
-        Ok(optimized) => optimized,
-        Err(e) => {
-            tracing::warn!(
-                component = %id,
-                "component `{id}`: the optimizing compiler failed, baseline code keeps serving: {}",
-                crate::log::Chain(&e)
-            );
-            return;
-        }
-    };
-    let cached = match optimized.cache {
-        super::CacheOutcome::Compiled { stored: true, .. } => ", cached",
-        _ => "",
-    };
-    let millis = match optimized.cache {
-        super::CacheOutcome::Compiled { millis, .. } => millis,
-        _ => 0,
-    };
-    let mut current = cell.lock().expect("slot lock");
-    if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &baseline)) {
-        *current = Some(Arc::new(optimized));
-        drop(current);
-        tracing::info!(
-            component = %id,
-            "component `{id}`: compiled in {millis}ms{cached}; optimized code serves from now on"
-        );
-    } else {
-        drop(current);
-        tracing::info!(
-            component = %id,
-            "component `{id}`: compiled in {millis}ms{cached} (unloaded meanwhile)"
-        );
-    }
 }
 
 /// Puts this thread below the request threads: the optimized code is welcome, not urgent.
@@ -162,11 +106,13 @@ fn lower_priority() {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::*;
+    use crate::component::slot::{Cell, upgrade};
     use crate::component::{
-        CallError, CallLimits, CompileCache, EngineSettings, Input, Outcome, Request,
+        CallError, CallLimits, CompileCache, EngineSettings, Input, Outcome, Request, Runtime,
     };
 
     /// A guest from the release build of components/ (CI builds the guests before the tests).
@@ -180,6 +126,11 @@ mod tests {
             path.display()
         );
         path
+    }
+
+    /// A request deadline the tests never reach (each call keeps its own `LIMITS` timeout).
+    fn far() -> std::time::Instant {
+        std::time::Instant::now() + std::time::Duration::from_secs(600)
     }
 
     fn input(query: &str) -> Input {
@@ -218,14 +169,20 @@ mod tests {
         let spinner = runtime.load("spinner", &guest("spin")).expect("loads");
         assert_eq!(spinner.tier, Tier::Baseline);
         let err = runtime
-            .call_pure(&spinner, LIMITS, &input(""), &mut Default::default())
+            .call_pure(&spinner, LIMITS, far(), input(""), &mut Default::default())
             .await
             .expect_err("an endless loop cannot answer");
         assert!(matches!(err, CallError::Timeout(_)), "{err}");
         let calm = runtime
-            .call_pure(&spinner, LIMITS, &input("calm=1"), &mut Default::default())
+            .call_pure(
+                &spinner,
+                LIMITS,
+                far(),
+                input("calm=1"),
+                &mut Default::default(),
+            )
             .await;
-        assert!(matches!(calm, Ok(Outcome::Respond(_))), "{calm:?}");
+        assert!(matches!(calm, Ok((Outcome::Respond(_), _))), "{calm:?}");
     }
 
     #[tokio::test]
@@ -243,13 +200,20 @@ mod tests {
             .expect("cranelift compiles it");
         assert_eq!(optimized.tier, Tier::Optimized);
         let a = runtime
-            .call_pure(&hello, LIMITS, &input(""), &mut Default::default())
+            .call_pure(&hello, LIMITS, far(), input(""), &mut Default::default())
             .await;
         let b = runtime
-            .call_pure(&optimized, LIMITS, &input(""), &mut Default::default())
+            .call_pure(
+                &optimized,
+                LIMITS,
+                far(),
+                input(""),
+                &mut Default::default(),
+            )
             .await;
         assert!(a.is_ok(), "{a:?}");
-        assert_eq!(a.ok(), b.ok(), "both tiers answer alike");
+        let outcome = |r: Result<(Outcome, Input), CallError>| r.ok().map(|(o, _)| o);
+        assert_eq!(outcome(a), outcome(b), "both tiers answer alike");
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::component::{Key, ListQuery, Read, ReadOp, ReadResult, ReadValue, Write};
+use crate::component::{Key, ListQuery, Read, ReadError, ReadOp, ReadResult, ReadValue, Write};
 use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl, StoreDecl, StoreUrl};
 pub use ops::{ListRequest, ReadRequest, WriteOp};
 pub use store::{
@@ -151,7 +151,10 @@ impl Effects {
         match count.into_iter().next() {
             Some(Ok(ReadValue::Number(n))) => Ok(n == 0),
             Some(Err(e)) => Err(StoreError::Failed {
-                what: format!("counting `{collection}`: {e}"),
+                what: format!(
+                    "counting `{collection}`: {}",
+                    crate::component::describe_read_error(&e)
+                ),
                 source: None,
             }),
             _ => Err(StoreError::Failed {
@@ -197,14 +200,12 @@ impl Effects {
     }
 
     /// `Ok(None)` for the clock and `random`, which need no storage.
-    fn check_read(&self, route: &RouteDecl, op: &ReadOp) -> Result<Option<ReadRequest>, String> {
+    fn check_read(&self, route: &RouteDecl, op: &ReadOp) -> Result<Option<ReadRequest>, ReadError> {
         let granted = |c: &str| {
             if route.may_read.contains(c) {
                 Ok(())
             } else {
-                Err(format!(
-                    "read of collection `{c}` is not granted to this route"
-                ))
+                Err(ReadError::NotGranted(c.to_owned()))
             }
         };
         let request = match op {
@@ -213,15 +214,17 @@ impl Effects {
                 let declared = route.reads.iter().any(|r| r.op == ReadDeclOp::Random);
                 return match declared {
                     true => Ok(None),
-                    false => Err("`random` is only for routes that declare a `random` read".into()),
+                    false => Err(ReadError::Mismatch(
+                        "`random` is only for routes that declare a `random` read".into(),
+                    )),
                 };
             }
             ReadOp::Get(Key { collection, key }) => {
                 granted(collection)?;
                 if self.collections.get(collection).is_some_and(|c| c.counter) {
-                    return Err(format!(
+                    return Err(ReadError::Mismatch(format!(
                         "collection `{collection}` is a counter; read it with `counter`"
-                    ));
+                    )));
                 }
                 ReadRequest::Get {
                     collection: collection.clone(),
@@ -231,7 +234,9 @@ impl Effects {
             ReadOp::Counter(Key { collection, key }) => {
                 granted(collection)?;
                 if !self.collections.get(collection).is_some_and(|c| c.counter) {
-                    return Err(format!("collection `{collection}` is not a counter"));
+                    return Err(ReadError::Mismatch(format!(
+                        "collection `{collection}` is not a counter"
+                    )));
                 }
                 ReadRequest::Counter {
                     collection: collection.clone(),
@@ -255,7 +260,9 @@ impl Effects {
                 granted(collection)?;
                 let c = self.collections.get(collection);
                 if !index.is_empty() && !c.is_some_and(|c| c.indexes.contains(index)) {
-                    return Err(format!("collection `{collection}` has no index `{index}`"));
+                    return Err(ReadError::Mismatch(format!(
+                        "collection `{collection}` has no index `{index}`"
+                    )));
                 }
                 ReadRequest::List(ListRequest {
                     collection: collection.clone(),
@@ -320,18 +327,21 @@ impl Effects {
                         p.collection
                     )));
                 }
-                if let Some((index, _)) = p.index_keys.iter().find(|(i, _)| !c.indexes.contains(i))
-                {
+                if let Some(k) = p.index_keys.iter().find(|k| !c.indexes.contains(&k.index)) {
                     return Err(EffectsError::BadWrite(format!(
-                        "collection `{}` has no index `{index}`",
-                        p.collection
+                        "collection `{}` has no index `{}`",
+                        p.collection, k.index
                     )));
                 }
                 WriteOp::Put {
                     collection: p.collection,
                     key: p.key,
                     value: p.value,
-                    index_keys: p.index_keys,
+                    index_keys: p
+                        .index_keys
+                        .into_iter()
+                        .map(|k| (k.index, k.sort_key))
+                        .collect(),
                 }
             }
             Write::Delete(k) => WriteOp::Delete {
@@ -393,7 +403,7 @@ impl Reader<'_> {
         route: &RouteDecl,
         reads: &[Read],
     ) -> Result<Vec<ReadResult>, StoreError> {
-        let mut out: Vec<Option<Result<ReadValue, String>>> = vec![None; reads.len()];
+        let mut out: Vec<Option<Result<ReadValue, ReadError>>> = vec![None; reads.len()];
         let mut storage = Vec::new();
         let mut slots = Vec::new();
         for (i, read) in reads.iter().enumerate() {
@@ -409,10 +419,7 @@ impl Reader<'_> {
         if !storage.is_empty() {
             let values = match self.snapshot() {
                 Some(snapshot) => snapshot.read(&storage).await?,
-                None => storage
-                    .iter()
-                    .map(|_| Err("this host has no storage".to_owned()))
-                    .collect(),
+                None => storage.iter().map(|_| Err(ReadError::NoStorage)).collect(),
             };
             for (slot, value) in slots.into_iter().zip(values) {
                 out[slot] = Some(value);
@@ -489,12 +496,13 @@ fn bind<'p>(
 }
 
 /// The clock, or fresh bytes from the OS's CSPRNG for a `random` read.
-fn host_read(op: &ReadOp) -> Result<ReadValue, String> {
+fn host_read(op: &ReadOp) -> Result<ReadValue, ReadError> {
     if !matches!(op, ReadOp::Get(_)) {
         return Ok(ReadValue::Number(now_millis()));
     }
     let mut bytes = vec![0; RANDOM_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| format!("the OS gave no random bytes: {e}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ReadError::Unavailable(format!("the OS gave no random bytes: {e}")))?;
     Ok(ReadValue::Value(Some(bytes)))
 }
 

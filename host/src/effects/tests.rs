@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::component::{Direction, Put};
+use crate::component::{Direction, IndexKey, Put};
 use crate::manifest::Manifest;
 
 const MANIFEST: &str = r#"
@@ -110,9 +110,13 @@ async fn reads_outside_may_read_or_of_the_wrong_kind_are_errors_the_handler_sees
         get("memes", "x"),
     ];
     let out = e.reader().read(route, &reads).await.unwrap();
-    assert!(out[0].value.as_ref().unwrap_err().contains("not granted"));
-    assert!(out[1].value.as_ref().unwrap_err().contains("is a counter"));
-    assert!(out[2].value.as_ref().unwrap_err().contains("not a counter"));
+    assert_eq!(out[0].value, Err(ReadError::NotGranted("secret".into())));
+    let mismatch = |i: usize| match &out[i].value {
+        Err(ReadError::Mismatch(why)) => why.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(mismatch(1).contains("is a counter"));
+    assert!(mismatch(2).contains("not a counter"));
     assert_eq!(out[3].value, Ok(ReadValue::Value(None)));
 }
 
@@ -137,7 +141,10 @@ async fn writes_outside_the_grants_or_the_schema_write_nothing() {
                 collection: "memes".into(),
                 key: "k".into(),
                 value: vec![],
-                index_keys: vec![("old".into(), "1".into())],
+                index_keys: vec![IndexKey {
+                    index: "old".into(),
+                    sort_key: "1".into(),
+                }],
             }),
             "no index `old`",
         ),
@@ -223,7 +230,7 @@ async fn a_host_without_collections_reads_only_the_clock() {
         )
         .await
         .unwrap();
-    assert!(out[0].value.as_ref().unwrap_err().contains("no storage"));
+    assert_eq!(out[0].value, Err(ReadError::NoStorage));
     assert!(matches!(out[1].value, Ok(ReadValue::Number(n)) if n > 0));
     assert!(e.is_empty("memes").await.unwrap());
 }
@@ -285,5 +292,8 @@ async fn gives_fresh_random_bytes_only_to_routes_that_declare_them() {
 
     let other = route_reading("{ name = \"t\", op = \"now\" }");
     let refused = effects.reader().read(&other, &declared).await.unwrap();
-    assert!(refused[0].value.is_err(), "{refused:?}");
+    assert!(
+        matches!(&refused[0].value, Err(ReadError::Mismatch(_))),
+        "{refused:?}"
+    );
 }

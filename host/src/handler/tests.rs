@@ -24,24 +24,51 @@ fn given(
     (Given(result, seen.clone()), seen)
 }
 
+/// A deadline the tests never reach.
+fn soon() -> Instant {
+    Instant::now() + std::time::Duration::from_secs(60)
+}
+
+/// A body that never arrives.
+struct Stalled;
+
+impl BodySource for Stalled {
+    async fn read(self, _: u64) -> Result<Bytes, BodyError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_before_the_deadline_is_408() {
+    let deadline = Instant::now() + std::time::Duration::from_millis(10);
+    let reply = read_body("POST /x", 10, Stalled, deadline)
+        .await
+        .unwrap_err();
+    assert_eq!(reply, Reply::body_timeout());
+    assert_eq!(reply.status, 408);
+}
+
 #[tokio::test]
 async fn the_body_is_read_with_the_routes_limit() {
     let (body, seen) = given(Ok(b"payload"));
-    assert_eq!(read_body("POST /x", 4096, body).await.unwrap(), "payload");
+    assert_eq!(
+        read_body("POST /x", 4096, body, soon()).await.unwrap(),
+        "payload"
+    );
     assert_eq!(*seen.lock().unwrap(), 4096);
 }
 
 #[tokio::test]
 async fn a_body_past_the_limit_is_413_naming_the_limit() {
     let (body, _) = given(Err(|| BodyError::TooLarge));
-    let reply = read_body("POST /x", 10, body).await.unwrap_err();
+    let reply = read_body("POST /x", 10, body, soon()).await.unwrap_err();
     assert_eq!(reply, Reply::body_too_large(10));
 }
 
 #[tokio::test]
 async fn a_broken_body_is_400() {
     let (body, _) = given(Err(|| BodyError::Broken("reset".into())));
-    let reply = read_body("POST /x", 10, body).await.unwrap_err();
+    let reply = read_body("POST /x", 10, body, soon()).await.unwrap_err();
     assert_eq!(reply.status, 400);
 }
 
@@ -100,4 +127,21 @@ fn answers_report_their_status_whole_or_streamed() {
         .body(ProxyBody::default())
         .unwrap();
     assert_eq!(Answer::Streamed(streamed).status(), 206);
+}
+
+#[test]
+fn a_response_over_max_response_or_the_header_caps_is_refused_naming_the_excess() {
+    let ok = response(200, &[("content-type", "text/plain")]);
+    assert_eq!(within_limits(&ok, 2), Ok(()));
+    let why = within_limits(&ok, 1).unwrap_err();
+    assert_eq!(why, "a body of 2 bytes, over its `max_response` of 1");
+    let many: Vec<(String, String)> = (0..=MAX_RESPONSE_HEADERS)
+        .map(|i| (format!("x-{i}"), "v".to_owned()))
+        .collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let why = within_limits(&response(200, &many), 1 << 20).unwrap_err();
+    assert!(why.contains("101 header fields"), "{why}");
+    let huge = "v".repeat(MAX_RESPONSE_HEADER_BYTES);
+    let why = within_limits(&response(200, &[("x-big", &huge)]), 1 << 20).unwrap_err();
+    assert!(why.contains("bytes of header fields"), "{why}");
 }

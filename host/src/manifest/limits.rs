@@ -14,6 +14,15 @@ pub struct Limits {
     pub timeout: Duration,
     /// Largest request body accepted, in bytes.
     pub max_body: u64,
+    /// Largest response body a handler may return, in bytes.
+    pub max_response: u64,
+    /// Calls of the component that may run at once; `None`: its share of the instance pool
+    /// (see `app::admission_limits`).
+    pub concurrency: Option<u32>,
+    /// Requests that may wait for a free call; `None`: as many as `concurrency`.
+    pub queue: Option<u32>,
+    /// The longest a request waits in that queue.
+    pub queue_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -22,12 +31,54 @@ impl Default for Limits {
             memory: 64 * MIB,
             timeout: Duration::from_secs(5),
             max_body: MIB,
+            max_response: 16 * MIB,
+            concurrency: None,
+            queue: None,
+            queue_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Limits of the server as a whole (`[limits]` only): it applies them before it knows the route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// The largest request head (request line and headers) the server reads.
+    pub max_header_bytes: u64,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: u32,
+    /// The longest a connection may take to send a complete request head, counted from when it
+    /// opened or its last response ended — so it is also how long an idle keep-alive
+    /// connection stays open (hyper starts its header timer when it waits for a head).
+    pub header_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
 
 /// `[limits] max_header_bytes` when not given: 64 KiB, far above what browsers send.
 pub const DEFAULT_MAX_HEADER_BYTES: u64 = 64 * KIB;
+
+/// Instances of the engine's pool that may exist at once: every call of every component takes
+/// one. Admission control shares them out (see `app::admission_limits`).
+pub const POOL_INSTANCES: u32 = 256;
+
+/// Rounds of "I also need these reads" a pipeline step may ask for before the host gives up.
+pub const MAX_READ_ROUNDS: usize = 4;
+
+/// How long in-flight requests may go on after shutdown begins, unless `up --drain` says.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+
+/// Response header fields a handler may set, and their total size (names and values).
+pub const MAX_RESPONSE_HEADERS: usize = 100;
+/// See [`MAX_RESPONSE_HEADERS`].
+pub const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -173,6 +224,29 @@ impl TryFrom<&toml::Value> for Timeout {
             }
         };
         Ok(Timeout(duration))
+    }
+}
+
+/// A count: a positive integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Count(pub u32);
+
+impl TryFrom<&toml::Value> for Count {
+    type Error = Invalid;
+
+    fn try_from(value: &toml::Value) -> Result<Self, Invalid> {
+        const HINT: &str = "write a whole number from 1 to 4294967295, e.g. `64`";
+        match value {
+            toml::Value::Integer(n) => u32::try_from(*n)
+                .ok()
+                .filter(|&n| n > 0)
+                .map(Count)
+                .ok_or_else(|| Invalid::new(format!("count `{n}` is out of range"), HINT)),
+            other => Err(Invalid::new(
+                format!("expected a count, found {}", kind(other)),
+                HINT,
+            )),
+        }
     }
 }
 

@@ -12,6 +12,8 @@ mod declared;
 mod diagnostic;
 mod guards;
 mod limits;
+#[cfg(test)]
+mod limits_table;
 mod outbound;
 mod raw;
 mod reads;
@@ -32,7 +34,10 @@ use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Location, ManifestError};
 pub use guards::{Auth, RateLimit};
-pub use limits::Limits;
+pub use limits::{
+    DEFAULT_DRAIN, Limits, MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS,
+    POOL_INSTANCES, ServerLimits,
+};
 pub use outbound::OutboundHost;
 pub use store::{StoreDecl, StoreUrl};
 pub use template::Template;
@@ -57,9 +62,8 @@ pub struct Manifest {
     pub(crate) store: StoreDecl,
     /// `[limits]` merged over [`Limits::default`].
     pub(crate) limits: Limits,
-    /// `[limits] max_header_bytes`: the largest request head (request line and headers) the
-    /// server reads, for every route.
-    pub(crate) max_header_bytes: u64,
+    /// The server-wide part of `[limits]`: request heads and connections, for every route.
+    pub(crate) server_limits: ServerLimits,
     pub(crate) collections: BTreeMap<String, Collection>,
     pub(crate) components: BTreeMap<String, ComponentDecl>,
     /// In manifest order.

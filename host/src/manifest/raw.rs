@@ -56,8 +56,28 @@ pub(super) struct RawLimits {
     pub memory: Option<Spanned<toml::Value>>,
     pub timeout: Option<Spanned<toml::Value>>,
     pub max_body: Option<Spanned<toml::Value>>,
-    /// `[limits]` only: the whole server parses request heads before it knows the route.
+    pub max_response: Option<Spanned<toml::Value>>,
+    pub concurrency: Option<Spanned<toml::Value>>,
+    pub queue: Option<Spanned<toml::Value>>,
+    pub queue_timeout: Option<Spanned<toml::Value>>,
+    /// `[limits]` only, like the two after it: the whole server parses request heads before
+    /// it knows the route.
     pub max_header_bytes: Option<Spanned<toml::Value>>,
+    pub max_connections: Option<Spanned<toml::Value>>,
+    pub header_timeout: Option<Spanned<toml::Value>>,
+}
+
+impl RawLimits {
+    /// The server-wide fields that are set, with their names: a component cannot set them.
+    pub fn server_only(&self) -> impl Iterator<Item = (&'static str, &Spanned<toml::Value>)> {
+        [
+            ("max_header_bytes", &self.max_header_bytes),
+            ("max_connections", &self.max_connections),
+            ("header_timeout", &self.header_timeout),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_ref()?)))
+    }
 }
 
 /// `[collections.NAME]`
@@ -216,7 +236,18 @@ mod tests {
         assert_eq!(fields_of::<RawServer>(), ["listen", "public_url"]);
         assert_eq!(
             fields_of::<RawLimits>(),
-            ["memory", "timeout", "max_body", "max_header_bytes"]
+            [
+                "memory",
+                "timeout",
+                "max_body",
+                "max_response",
+                "concurrency",
+                "queue",
+                "queue_timeout",
+                "max_header_bytes",
+                "max_connections",
+                "header_timeout"
+            ]
         );
         assert!(fields_of::<RawRoute>().contains(&"may_write"));
         assert_eq!(fields_of::<RawRead>().len(), 11);

@@ -16,7 +16,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::declared::Declared;
 use super::diagnostic::{Diagnostic, Source};
-use super::limits::{ByteSize, DEFAULT_MAX_HEADER_BYTES, Invalid, Timeout};
+use super::limits::{ByteSize, Count, DEFAULT_MAX_HEADER_BYTES, Invalid, ServerLimits, Timeout};
 use super::outbound::OutboundHost;
 use super::raw::{
     RawCollection, RawComponent, RawData, RawLimits, RawRoute, RawServer, RawStartup, TOP_LEVEL,
@@ -123,7 +123,7 @@ fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
             .unwrap_or_default(),
         None => RawLimits::default(),
     };
-    let max_header_bytes = v.max_header_bytes(&limits);
+    let server_limits = v.server_limits(&limits);
     let limits = v.merge_limits(Limits::default(), &limits);
     let (collections, collection_names) = v.collections(sections.remove("collections"));
     let (components, component_names) = v.components(sections.remove("components"), &dir, &limits);
@@ -155,7 +155,7 @@ fn manifest(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         data_dir,
         store,
         limits,
-        max_header_bytes,
+        server_limits,
         collections,
         components,
         routes,
@@ -382,6 +382,55 @@ impl Validator<'_> {
             && let Some(ByteSize(max_body)) = self.convert(value)
         {
             limits.max_body = max_body;
+        }
+        if let Some(value) = &raw.max_response
+            && let Some(ByteSize(max_response)) = self.convert(value)
+        {
+            limits.max_response = max_response;
+        }
+        if let Some(value) = &raw.concurrency
+            && let Some(Count(n)) = self.convert(value)
+        {
+            limits.concurrency = Some(n);
+        }
+        if let Some(value) = &raw.queue {
+            // 0 is a queue that turns every request away once `concurrency` calls run.
+            if let toml::Value::Integer(0) = value.get_ref() {
+                limits.queue = Some(0);
+            } else if let Some(Count(n)) = self.convert(value) {
+                limits.queue = Some(n);
+            }
+        }
+        if let Some(value) = &raw.queue_timeout
+            && let Some(Timeout(timeout)) = self.convert(value)
+        {
+            limits.queue_timeout = timeout;
+        }
+        limits
+    }
+
+    /// The server-wide limits of `[limits]`, each at its default unless given.
+    fn server_limits(&mut self, raw: &RawLimits) -> ServerLimits {
+        let mut limits = ServerLimits {
+            max_header_bytes: self.max_header_bytes(raw),
+            ..ServerLimits::default()
+        };
+        if let Some(value) = &raw.max_connections
+            && let Some(Count(n)) = self.convert(value)
+        {
+            limits.max_connections = n;
+        }
+        if let Some(value) = &raw.header_timeout
+            && let Some(Timeout(timeout)) = self.convert(value)
+        {
+            if timeout.is_zero() {
+                self.push(
+                    self.source
+                        .at(value.span(), "`header_timeout` must be more than 0")
+                        .with_hint("e.g. `header_timeout = \"10s\"` (the default)"),
+                );
+            }
+            limits.header_timeout = timeout;
         }
         limits
     }
@@ -626,15 +675,12 @@ impl Validator<'_> {
         };
         let limits = match &raw.limits {
             Some(own) => {
-                if let Some(value) = &own.get_ref().max_header_bytes {
+                for (name, value) in own.get_ref().server_only() {
                     self.push(
                         self.source
-                            .at(
-                                value.span(),
-                                "`max_header_bytes` cannot be set for one component",
-                            )
+                            .at(value.span(), format!("`{name}` cannot be set for one component"))
                             .with_hint(
-                                "the server reads request heads before it knows the route: set it under `[limits]`",
+                                "the server applies it before it knows the route: set it under `[limits]`",
                             ),
                     );
                 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::admission::Gate;
 use crate::component::proxy::OnUsage;
 use crate::component::slot::Slot;
 use crate::component::{CallUsage, metering_on};
@@ -169,6 +170,8 @@ pub struct Answered {
 #[derive(Debug)]
 pub struct ComponentMeter {
     pub slot: Arc<Slot>,
+    /// Its admission: the queue depth and the requests turned away are read from it.
+    pub gate: Arc<Gate>,
     pub calls: AtomicU64,
     /// Calls that trapped, ran out of time or memory.
     pub failed: AtomicU64,
@@ -182,9 +185,10 @@ pub struct ComponentMeter {
 }
 
 impl ComponentMeter {
-    pub fn new(slot: Arc<Slot>) -> ComponentMeter {
+    pub fn new(slot: Arc<Slot>, gate: Arc<Gate>) -> ComponentMeter {
         ComponentMeter {
             slot,
+            gate,
             calls: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             cpu_us: AtomicU64::new(0),

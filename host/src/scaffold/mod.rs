@@ -66,7 +66,9 @@ pub struct Created {
 /// name), `{{crate}}` and `{{file}}` (the name with `_` for `-`) still to fill in.
 type File = (&'static str, &'static str);
 
-const WIT: &[File] = &[("wit/pure.wit", include_str!("../../../wit/pure.wit"))];
+/// The Python, JavaScript and C templates are written against `nebula:pure@0.1.0`, which the host
+/// still serves (see component/v0_1.rs); the Rust one gets 0.2.0 through its copy of the SDK.
+const WIT: &[File] = &[("wit/pure.wit", include_str!("../../../wit/0.1.0/pure.wit"))];
 
 const RUST: &[File] = &[
     ("Cargo.toml", include_str!("templates/rust/Cargo.toml")),
@@ -124,6 +126,15 @@ const SDK: &[File] = &[
     (
         "nebula-guest/wit/pure.wit",
         include_str!("../../../wit/pure.wit"),
+    ),
+    // The SDK decodes queries with the host's own crate (crates/urlencoded).
+    (
+        "nebula-urlencoded/Cargo.toml",
+        include_str!("templates/rust/urlencoded-Cargo.toml"),
+    ),
+    (
+        "nebula-urlencoded/src/lib.rs",
+        include_str!("../../../crates/urlencoded/src/lib.rs"),
     ),
 ];
 

@@ -26,6 +26,8 @@ pub struct Guests {
     pub hostile_std: PathBuf,
     /// no_std: loops, bombs, recurses, bad status and headers, needs forever, bad writes.
     pub hostile_nostd: PathBuf,
+    /// Written against `nebula:pure@0.1.0` and kept there: gets, puts, adds, needs.
+    pub kv_v01: PathBuf,
     /// wasi:http/proxy: greets the last path segment, logs a line to stdout and to stderr.
     pub http_hello: PathBuf,
     /// wasi:http/proxy: streaming echo with trailers; shows headers, env, files, forbidden headers.
@@ -59,6 +61,8 @@ const CRATES: &[&str] = &[
     // Hostile guests (tests/integration/hostile.rs).
     "hostile-std",
     "hostile-nostd",
+    // The frozen 0.1.0 world (tests/integration/worlds.rs).
+    "kv-v01",
     // wasi:http/proxy components (tests/integration/proxy.rs).
     "http-hello",
     "http-echo",
@@ -126,6 +130,7 @@ fn build() -> Guests {
         effects_probe: wasm("effects-probe"),
         hostile_std: wasm("hostile-std"),
         hostile_nostd: wasm("hostile-nostd"),
+        kv_v01: wasm("kv-v01"),
         http_hello: wasm("http-hello"),
         http_echo: wasm("http-echo"),
         http_fetch: wasm("http-fetch"),

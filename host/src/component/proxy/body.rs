@@ -19,19 +19,22 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// A request body that fails once more than `limit` bytes went through: the guest's read gets
-/// `error-code::HTTP-request-body-size`, as from any HTTP layer that enforces a size.
+/// `error-code::HTTP-request-body-size`, as from any HTTP layer that enforces a size. It also
+/// sets `overflowed`, so that the response cannot look whole even if the guest carries on.
 pub struct Capped<B> {
     inner: B,
     limit: u64,
     seen: u64,
+    overflowed: Arc<AtomicBool>,
 }
 
 impl<B> Capped<B> {
-    pub fn new(inner: B, limit: u64) -> Capped<B> {
+    pub fn new(inner: B, limit: u64, overflowed: Arc<AtomicBool>) -> Capped<B> {
         Capped {
             inner,
             limit,
             seen: 0,
+            overflowed,
         }
     }
 }
@@ -57,6 +60,7 @@ where
         if let Some(data) = frame.data_ref() {
             self.seen += data.len() as u64;
             if self.seen > self.limit {
+                self.overflowed.store(true, Ordering::Release);
                 return Poll::Ready(Some(Err(wasmtime_wasi_http::Error::HttpRequestBodySize(
                     Some(self.seen),
                 ))));
@@ -77,16 +81,37 @@ where
 /// The guest's response body. wasmtime ends the body cleanly when the store goes away before
 /// `outgoing-body.finish`; after a trap or a timeout that would pass a truncated body off as
 /// whole, so here the end becomes an error, and hyper aborts the response instead (no final
-/// chunk, or fewer bytes than `content-length`).
+/// chunk, or fewer bytes than `content-length`). The same when the request body went over
+/// `max_body` (the guest echoed only part of it), and once the body passes `max_response`.
 pub struct Guarded {
     inner: HyperOutgoingBody,
     /// Set by the call before it drops the store, when the guest failed.
     failed: Arc<AtomicBool>,
+    /// Set by [`Capped`] when the request body went over `max_body`.
+    overflowed: Arc<AtomicBool>,
+    /// What is left of `max_response`.
+    left: u64,
+    /// `METHOD /path` and the component, for the log line when `max_response` cuts it off.
+    label: Arc<str>,
+    id: Arc<str>,
 }
 
 impl Guarded {
-    pub fn new(inner: HyperOutgoingBody, failed: Arc<AtomicBool>) -> Guarded {
-        Guarded { inner, failed }
+    pub fn new(
+        inner: HyperOutgoingBody,
+        failed: Arc<AtomicBool>,
+        overflowed: Arc<AtomicBool>,
+        max_response: u64,
+        (label, id): (Arc<str>, Arc<str>),
+    ) -> Guarded {
+        Guarded {
+            inner,
+            failed,
+            overflowed,
+            left: max_response,
+            label,
+            id,
+        }
     }
 }
 
@@ -102,11 +127,28 @@ impl Body for Guarded {
             Poll::Ready(None) if self.failed.load(Ordering::Acquire) => Poll::Ready(Some(Err(
                 "the handler failed before it finished the response body".into(),
             ))),
+            Poll::Ready(None) if self.overflowed.load(Ordering::Acquire) => Poll::Ready(Some(Err(
+                "the request body went over `max_body`, so the response is cut off".into(),
+            ))),
+            Poll::Ready(Some(Ok(frame)))
+                if frame.data_ref().is_some_and(|d| d.len() as u64 > self.left) =>
+            {
+                let (label, id) = (&self.label, &self.id);
+                tracing::error!(route = %label, component = %id, "{label}: component `{id}` answered a body over its `max_response`; the response is cut off");
+                self.left = 0;
+                Poll::Ready(Some(Err(
+                    "the response body went over `max_response`".into()
+                )))
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                self.left -= n;
+                Poll::Ready(Some(Ok(frame)))
+            }
             Poll::Ready(Some(Err(code))) => Poll::Ready(Some(Err(format!(
                 "the handler's response body failed: {code:?}"
             )
             .into()))),
-            Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }

@@ -14,7 +14,7 @@ use rand_core::{Rng, SeedableRng};
 use wasmtime::component::HasData;
 use wasmtime_wasi::p2::bindings::random::{insecure, insecure_seed, random};
 
-use crate::component::{Input, ReadValue};
+use crate::component::{Input, ReadValue, describe_read_error};
 
 /// Stream numbers of the one key: secure bytes, insecure bytes, the insecure seed.
 const SECURE: u64 = 0;
@@ -121,9 +121,9 @@ fn key(digest: &[u8; 32], input: &Input) -> [u8; 32] {
     }
     e.bytes(&request.body);
     e.len(request.params.len());
-    for (name, value) in &request.params {
-        e.bytes(name.as_bytes());
-        e.bytes(value.as_bytes());
+    for param in &request.params {
+        e.bytes(param.name.as_bytes());
+        e.bytes(param.value.as_bytes());
     }
     e.len(input.reads.len());
     for read in &input.reads {
@@ -135,7 +135,8 @@ fn key(digest: &[u8; 32], input: &Input) -> [u8; 32] {
             }
             Err(error) => {
                 e.tag(1);
-                e.bytes(error.as_bytes());
+                // The error's text, as 0.1.0 carried it: keys did not change with 0.2.0.
+                e.bytes(describe_read_error(error).as_bytes());
             }
         }
     }
@@ -195,7 +196,7 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::{Header, ReadResult, Request};
+    use crate::component::{Header, Param, ReadError, ReadResult, Request};
     use insecure::Host as _;
     use insecure_seed::Host as _;
     use random::Host as _;
@@ -214,7 +215,10 @@ mod tests {
                     value: "*/*".into(),
                 }],
                 body: b"body".to_vec(),
-                params: vec![("id".into(), "1".into())],
+                params: vec![Param {
+                    name: "id".into(),
+                    value: "1".into(),
+                }],
             },
             reads: vec![ReadResult {
                 name: "count".into(),
@@ -258,9 +262,9 @@ mod tests {
         change(|i| i.request.headers[0].value = "text/html".into());
         change(|i| i.request.headers.clear());
         change(|i| i.request.body.push(b'!'));
-        change(|i| i.request.params[0].1 = "2".into());
+        change(|i| i.request.params[0].value = "2".into());
         change(|i| i.reads[0].value = Ok(ReadValue::Number(4)));
-        change(|i| i.reads[0].value = Err("not granted".into()));
+        change(|i| i.reads[0].value = Err(ReadError::NotGranted("kv".into())));
         change(|i| i.carried = Some(Vec::new()));
         // Moving bytes between fields is a different input too (fields are length-prefixed).
         change(|i| {

@@ -19,11 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-use super::{
+use super::seam::{
     BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Schema, Snapshot, Storage, StoreError, decode_cursor,
     encode_cursor,
 };
-use crate::component::{Entry, Page, ReadValue};
+use crate::component::{Entry, Page, ReadError, ReadValue};
 use crate::effects::{ListRequest, ReadRequest, WriteOp};
 
 /// redb's own page cache, per database.
@@ -418,7 +418,7 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadOutcome, Sto
         }
     } else if q.index == "value" {
         if !q.prefix.is_empty() {
-            return Ok(Err(PREFIX_ON_VALUE.to_owned()));
+            return Ok(Err(ReadError::Mismatch(PREFIX_ON_VALUE.to_owned())));
         }
         let table = txn
             .open_table(Counted::new(&format!("{}#value", q.collection)))
@@ -427,7 +427,10 @@ fn list(txn: &redb::ReadTransaction, q: &ListRequest) -> Result<ReadOutcome, Sto
             None => None,
             Some((s, k)) => match s.parse::<i64>() {
                 Ok(n) => Some((n, k.clone())),
-                Err(_) => return Ok(Err(format!("malformed cursor `{s}`"))),
+                Err(_) => {
+                    let cursor = q.cursor.clone().unwrap_or_default();
+                    return Ok(Err(ReadError::BadCursor(cursor)));
+                }
             },
         };
         let pos = |r: Item<'_, (i64, &'static str), ()>| {

@@ -6,9 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::seam::*;
 use super::*;
-use crate::component::Page;
-use crate::effects::ListRequest;
+use crate::component::{Page, ReadError, ReadValue};
+use crate::effects::{ListRequest, ReadRequest, WriteOp};
 
 fn schema() -> Schema {
     let mut schema = Schema::new();
@@ -319,9 +320,9 @@ async fn a_failing_write_applies_nothing(s: &dyn Storage) {
 
 async fn rejects_a_malformed_cursor(s: &dyn Storage) {
     let r = read_one(s, list("new", "", false, Some("zz".into()), 5)).await;
-    assert!(r.unwrap_err().contains("malformed cursor"));
+    assert_eq!(r.unwrap_err(), ReadError::BadCursor("zz".into()));
     let r = read_one(s, list("value", "1", false, None, 5)).await;
-    assert_eq!(r.unwrap_err(), PREFIX_ON_VALUE);
+    assert_eq!(r.unwrap_err(), ReadError::Mismatch(PREFIX_ON_VALUE.into()));
 }
 
 async fn lists_only_the_prefix_in_both_directions(s: &dyn Storage) {
@@ -507,10 +508,6 @@ fn cursors_of_the_old_format_still_read() {
     assert_eq!(decode_cursor("330061"), Ok(("3".into(), "a".into())));
     let new = encode_cursor(b"a\0b", b"k");
     assert_eq!(decode_cursor(&new), Ok(("a\0b".into(), "k".into())));
-    assert!(
-        decode_cursor("zz")
-            .unwrap_err()
-            .contains("malformed cursor")
-    );
+    assert_eq!(decode_cursor("zz"), Err(ReadError::BadCursor("zz".into())));
     assert!(decode_cursor("61.6").is_err());
 }

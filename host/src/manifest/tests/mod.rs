@@ -102,7 +102,7 @@ fn accepts_the_example_from_the_docs() {
     assert_eq!(hello.limits.memory, 16 << 20);
     assert_eq!(hello.limits.timeout, Duration::from_secs(1));
     assert_eq!(hello.limits.max_body, 1 << 20);
-    assert_eq!((hello.location.line, hello.location.col), (29, 13));
+    assert_eq!((hello.location.line, hello.location.col), (35, 13));
     assert_eq!(m.store, crate::manifest::StoreDecl::default());
 
     assert_eq!(m.routes.len(), 4);
@@ -110,7 +110,7 @@ fn accepts_the_example_from_the_docs() {
     assert_eq!(first.method, MethodMatch::One("GET".into()));
     assert_eq!(first.path.as_str(), "/hello/{name}");
     assert_eq!(first.steps, ["hello"]);
-    assert_eq!(first.location.to_string(), format!("{FILE}:36:9"));
+    assert_eq!(first.location.to_string(), format!("{FILE}:42:9"));
 
     let get = &m.routes[1];
     assert_eq!(get.reads.len(), 2);
@@ -363,7 +363,8 @@ fn merges_limits_over_defaults_and_components_over_the_manifest() {
         Limits {
             memory: 1 << 20,
             timeout: Duration::from_millis(250),
-            max_body: 1 << 20
+            max_body: 1 << 20,
+            ..Limits::default()
         }
     );
     assert_eq!(
@@ -371,9 +372,59 @@ fn merges_limits_over_defaults_and_components_over_the_manifest() {
         Limits {
             memory: 1 << 20,
             timeout: Duration::from_secs(120),
-            max_body: 2048
+            max_body: 2048,
+            ..Limits::default()
         }
     );
+}
+
+#[test]
+fn reads_admission_and_response_limits_per_component() {
+    let text = "version = 1
+[limits]
+concurrency = 8
+queue_timeout = \"250ms\"
+                [components.a]
+path = \"a.wasm\"
+                limits = { queue = 0, max_response = \"1 MiB\" }
+";
+    let m = parse(text).unwrap();
+    let a = m.components["a"].limits;
+    assert_eq!(
+        (a.concurrency, a.queue, a.queue_timeout, a.max_response),
+        (Some(8), Some(0), Duration::from_millis(250), 1 << 20)
+    );
+    assert_eq!(
+        m.limits.queue, None,
+        "the queue follows `concurrency` unless given"
+    );
+}
+
+#[test]
+fn rejects_a_concurrency_of_zero_and_server_limits_on_a_component() {
+    let err = parse("version = 1\n[limits]\nconcurrency = 0\n").unwrap_err();
+    assert!(
+        err.to_string().contains("count `0` is out of range"),
+        "{err}"
+    );
+    let text = "version = 1\n[components.a]\npath = \"a.wasm\"\n\
+                limits = { max_connections = 5 }\n";
+    let err = parse(text).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`max_connections` cannot be set for one component"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reads_the_server_wide_connection_limits() {
+    let text = "version = 1\n[limits]\nmax_connections = 16\nheader_timeout = \"2s\"\n";
+    let m = parse(text).unwrap();
+    assert_eq!(m.server_limits.max_connections, 16);
+    assert_eq!(m.server_limits.header_timeout, Duration::from_secs(2));
+    let defaults = parse("version = 1\n").unwrap().server_limits;
+    assert_eq!(defaults, crate::manifest::ServerLimits::default());
 }
 
 #[test]

@@ -8,7 +8,7 @@ fn grants_nothing_by_default() {
     let m = parse(&with("")).unwrap();
     assert!(m.components["api"].allowed_outbound_hosts.is_empty());
     assert!(m.components["api"].env.is_empty());
-    assert_eq!(m.max_header_bytes, 64 << 10);
+    assert_eq!(m.server_limits.max_header_bytes, 64 << 10);
 }
 
 #[test]
@@ -66,12 +66,12 @@ fn rejects_bad_environment_names() {
 #[test]
 fn reads_max_header_bytes_from_limits_only() {
     let m = parse("version = 1\n[limits]\nmax_header_bytes = \"8 KiB\"\n").unwrap();
-    assert_eq!(m.max_header_bytes, 8 << 10);
+    assert_eq!(m.server_limits.max_header_bytes, 8 << 10);
     assert_single(
         &with("limits = { max_header_bytes = \"8 KiB\" }\n"),
         "`max_header_bytes` cannot be set for one component",
         "4:31",
-        "the server reads request heads before it knows the route: set it under `[limits]`",
+        "the server applies it before it knows the route: set it under `[limits]`",
     );
     assert_single(
         "version = 1\n[limits]\nmax_header_bytes = 100\n",

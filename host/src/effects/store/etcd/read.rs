@@ -9,8 +9,8 @@ use etcd_client::{GetOptions, GetResponse, SortOrder, SortTarget};
 
 use super::EtcdStore;
 use super::keys::{self, CHUNKED, Chunks, INLINE, prefix_end};
-use crate::component::{Entry, Page, ReadValue};
-use crate::effects::store::{
+use crate::component::{Entry, Page, ReadError, ReadValue};
+use crate::effects::store::seam::{
     BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Snapshot, StoreError, decode_cursor, encode_cursor,
 };
 use crate::effects::{ListRequest, ReadRequest};
@@ -111,7 +111,7 @@ impl EtcdSnapshot {
         let mut planned: Vec<Option<(usize, Planned)>> = Vec::new();
         let mut partial: Vec<Option<Partial>> = Vec::with_capacity(reads.len());
         for read in reads {
-            let get: Result<Option<(Vec<u8>, GetOptions, Planned)>, String> = match read {
+            let get: Result<Option<(Vec<u8>, GetOptions, Planned)>, ReadError> = match read {
                 ReadRequest::Get { collection, key } | ReadRequest::Counter { collection, key } => {
                     Ok(Some((keys.value(collection, key), GetOptions::new(), None)))
                 }
@@ -336,7 +336,7 @@ fn plain(
 fn list_range(
     keys: &keys::Keys,
     q: &ListRequest,
-) -> Result<Option<(Vec<u8>, GetOptions, Walked)>, String> {
+) -> Result<Option<(Vec<u8>, GetOptions, Walked)>, ReadError> {
     let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(cursor) => Some(decode_cursor(cursor)?),
         None => None,
@@ -362,7 +362,9 @@ fn list_range(
     match walked {
         Walked::Primary(_) => start.extend_from_slice(q.prefix.as_bytes()),
         Walked::Index(_) => keys::escape_into(q.prefix.as_bytes(), &mut start),
-        Walked::Counted(_) if !q.prefix.is_empty() => return Err(PREFIX_ON_VALUE.to_owned()),
+        Walked::Counted(_) if !q.prefix.is_empty() => {
+            return Err(ReadError::Mismatch(PREFIX_ON_VALUE.to_owned()));
+        }
         Walked::Counted(_) => {}
     }
     let mut end = prefix_end(&start);
@@ -373,7 +375,7 @@ fn list_range(
             Walked::Counted(_) => {
                 let n = sort
                     .parse::<i64>()
-                    .map_err(|_| format!("malformed cursor `{sort}`"))?;
+                    .map_err(|_| ReadError::BadCursor(q.cursor.clone().unwrap_or_default()))?;
                 keys.counted(&q.collection, n, &key)
             }
         };

@@ -9,17 +9,14 @@
 //!    When another writer got there first, go back to 2: no counter addition is lost.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::BuildHasher;
-use std::time::Duration;
 
 use etcd_client::{Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp};
-use tokio::sync::{Mutex, MutexGuard};
 
-use super::EtcdStore;
+use super::client::{EtcdStore, backoff, unsent};
 use super::keys::{Chunks, INLINE, Keys};
 use super::read::decode_counter;
 use crate::effects::WriteOp;
-use crate::effects::store::{Schema, StoreError};
+use crate::effects::store::seam::{Schema, StoreError};
 
 /// The most value bytes one transaction carries inline. etcd refuses requests above
 /// `--max-request-bytes` (1.5 MiB by default); the rest of a transaction (keys, compares) stays
@@ -29,51 +26,9 @@ const INLINE_BUDGET: usize = 1 << 20;
 const CHUNK: usize = 1 << 20;
 /// Attempts of one request's transaction against other hosts' writers.
 const MAX_ATTEMPTS: u32 = 64;
-/// Lock stripes for this host's writers.
-const STRIPES: usize = 256;
 
 /// Keys and their values: `None` is absent (as read) or deleted (as planned).
 type KeyStates = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
-
-/// Per-key-hash locks: writes of this host that touch the same entries take turns.
-#[derive(Debug)]
-pub(super) struct Stripes {
-    locks: Vec<Mutex<()>>,
-    hasher: std::collections::hash_map::RandomState,
-}
-
-impl Stripes {
-    pub(super) fn new() -> Stripes {
-        Stripes {
-            locks: (0..STRIPES).map(|_| Mutex::new(())).collect(),
-            hasher: std::collections::hash_map::RandomState::new(),
-        }
-    }
-
-    /// Locks the stripes of every (collection, key) written, in stripe order (no deadlock).
-    async fn lock(&self, writes: &[WriteOp]) -> Vec<MutexGuard<'_, ()>> {
-        let stripes: BTreeSet<usize> = writes
-            .iter()
-            .map(|w| {
-                let hash = self.hasher.hash_one((w.collection(), w.key()));
-                usize::try_from(hash % STRIPES as u64).unwrap_or(0)
-            })
-            .collect();
-        let mut guards = Vec::with_capacity(stripes.len());
-        for stripe in stripes {
-            guards.push(self.locks[stripe].lock().await);
-        }
-        guards
-    }
-}
-
-/// A randomized pause before attempt `attempt` (1-based), growing to about 50 ms, so that
-/// writers on different hosts stop meeting each other.
-pub(super) fn backoff(attempt: u32) -> Duration {
-    let jitter = std::collections::hash_map::RandomState::new().hash_one(attempt);
-    let cap = 1000 * u64::from(attempt.min(50));
-    Duration::from_micros(jitter % cap.max(1))
-}
 
 impl EtcdStore {
     pub(super) async fn apply_writes(&self, mut writes: Vec<WriteOp>) -> Result<(), StoreError> {
@@ -128,7 +83,7 @@ impl EtcdStore {
             let response = match self.txn(txn, "committing writes").await {
                 Ok(response) => response,
                 // Refused before it was proposed: another member may take it.
-                Err(e) if super::unsent(&e) && tokio::time::Instant::now() < deadline => {
+                Err(e) if unsent(&e) && tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(backoff(attempt)).await;
                     continue;
                 }

@@ -26,7 +26,7 @@ mod tests {
     fn greets_the_name_in_the_path() {
         let mut input = testing::input(testing::request("GET", "/hello/ada"));
         input.request.params.push(("name".into(), "ada".into()));
-        let Outcome::Respond((response, writes)) = Handler::handle(input) else {
+        let Outcome::Respond(RespondWith { response, writes }) = Handler::handle(input) else {
             panic!("expected a response");
         };
         assert_eq!(response.status, 200);

@@ -1,0 +1,159 @@
+//! The seam itself: the [`Storage`] and [`Snapshot`] traits both databases implement, their
+//! errors and the encodings they share (cursors). The databases and the effects layer depend on
+//! this module; it depends on neither.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::component::{ReadError, ReadValue};
+use crate::effects::{ReadRequest, WriteOp};
+
+/// A boxed future, so that [`Storage`] can be used as `dyn Storage`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A source error kept in a [`StoreError`]'s chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a collection is, as far as storage cares.
+#[derive(Debug, Clone, Default)]
+pub struct CollectionSchema {
+    pub counter: bool,
+    /// Declared indexes other than the counter's `value`.
+    pub indexes: Vec<String>,
+}
+
+/// Every collection of a manifest, by name.
+pub type Schema = BTreeMap<String, CollectionSchema>;
+
+/// The outcome of one read of a round: a value for the handler, or why this read (alone) failed,
+/// e.g. a malformed cursor. The handler sees the error.
+pub type ReadOutcome = Result<ReadValue, ReadError>;
+
+/// Why the store failed a whole read round or a request's writes. Its text goes to the log,
+/// never to a client; [`StoreError::is_retryable`] picks the client's status.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached, or did not answer in time (e.g. while its cluster elects a
+    /// leader). Nothing may have been written; the client may retry (503 with `Retry-After`).
+    #[error("storage unavailable: {what}")]
+    Unavailable {
+        what: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Concurrent writers kept changing what this request's writes depend on, past the retry
+    /// budget. Nothing was written; the client may retry (503 with `Retry-After`).
+    #[error("storage contended: {0}")]
+    Contended(String),
+    /// The writes cannot be applied as they are (e.g. a counter would overflow): retrying will
+    /// not help. Nothing was written (500).
+    #[error("write rejected: {0}")]
+    Rejected(String),
+    /// The store failed in a way a retry is not expected to fix: a damaged file, an answer it
+    /// should never give (500).
+    #[error("storage failed: {what}")]
+    Failed {
+        what: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl StoreError {
+    /// `Failed` with `what` and its source.
+    pub fn failed(what: impl Into<String>, source: impl Into<BoxError>) -> StoreError {
+        StoreError::Failed {
+            what: what.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// `Unavailable` with `what` and its source.
+    pub fn unavailable(what: impl Into<String>, source: impl Into<BoxError>) -> StoreError {
+        StoreError::Unavailable {
+            what: what.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Whether the same request may succeed if the client sends it again later: the host then
+    /// answers 503 with `Retry-After` instead of 500.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::Contended(_)
+        )
+    }
+}
+
+/// Storage for the effects layer: consistent multi-reads and atomic multi-writes.
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// A read handle for one request. Opening it does no I/O: the first read (or
+    /// [`Snapshot::versions`]) fixes the state every later read of the request sees.
+    fn snapshot(&self) -> Box<dyn Snapshot>;
+
+    /// Applies writes atomically and durably: all of them or none.
+    fn apply(&self, writes: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Whether the store answers now (for `/readyz`).
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// One request's view of the store: every read sees the same state.
+pub trait Snapshot: Send + std::fmt::Debug {
+    /// Performs one round of reads. `Err` when the store failed the whole round; a read the store
+    /// answered but could not perform (a malformed cursor) is an `Err` inside the vector.
+    fn read<'a>(
+        &'a mut self,
+        reads: &'a [ReadRequest],
+    ) -> BoxFuture<'a, Result<Vec<ReadOutcome>, StoreError>>;
+
+    /// The versions of `collections`, in their order, as of this snapshot (fixing it if no read
+    /// did yet). Empty `collections` cost no I/O.
+    fn versions<'a>(
+        &'a mut self,
+        collections: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<u64>, StoreError>>;
+}
+
+/// Cursors are the last entry's position (sort key, key), each hex-encoded, joined by `.`: they
+/// travel in URLs as they are, and a NUL in a sort key cannot be mistaken for the separator.
+/// Both stores make and accept the same cursors.
+pub fn encode_cursor(sort: &[u8], key: &[u8]) -> String {
+    let mut s = String::with_capacity((sort.len() + key.len()) * 2 + 1);
+    for b in sort {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s.push('.');
+    for b in key {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The position a cursor names, or the message the handler gets. Also reads the cursors of
+/// earlier versions, `hex(sort 00 key)`, so links made before an upgrade keep working.
+pub fn decode_cursor(cursor: &str) -> Result<(String, String), ReadError> {
+    let bad = || ReadError::BadCursor(cursor.to_owned());
+    let unhex = |hex: &str| -> Result<String, ReadError> {
+        if !hex.len().is_multiple_of(2) {
+            return Err(bad());
+        }
+        let bytes = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| bad())?;
+        String::from_utf8(bytes).map_err(|_| bad())
+    };
+    if let Some((sort, key)) = cursor.split_once('.') {
+        return Ok((unhex(sort)?, unhex(key)?));
+    }
+    let text = unhex(cursor)?;
+    let (sort, key) = text.split_once('\0').ok_or_else(bad)?;
+    Ok((sort.to_owned(), key.to_owned()))
+}
+
+/// The message for a prefix on a counter's `value` index, the same from both stores.
+pub const PREFIX_ON_VALUE: &str = "a prefix cannot be used on the counter index `value`";
