@@ -21,6 +21,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::reload::Live;
 
 /// How long `/readyz` waits for the store: probes have timeouts of their own (Kubernetes: 1 s).
 const READY_TIMEOUT: Duration = Duration::from_millis(900);
@@ -32,8 +33,8 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for --admin: {e}"))
 }
 
-/// Serves health requests until the process exits.
-pub async fn serve(app: Arc<App>, listener: TcpListener) {
+/// Serves health requests until the process exits, about the app live at each request.
+pub async fn serve(live: Arc<Live>, listener: TcpListener) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -43,9 +44,9 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
                 continue;
             }
         };
-        let app = app.clone();
+        let live = live.clone();
         let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-            let app = app.clone();
+            let app = live.app();
             async move {
                 let (status, body) = answer(&app, req.method(), req.uri().path()).await;
                 let content_type = match req.uri().path() {

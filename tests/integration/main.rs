@@ -21,6 +21,7 @@ mod operations;
 mod polyglot;
 mod proxy;
 mod purity;
+mod reload;
 mod routing;
 mod scaling;
 mod worlds;

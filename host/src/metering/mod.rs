@@ -280,6 +280,13 @@ impl Metering {
         self.unlogged.store(false, Ordering::Release);
     }
 
+    /// Wakes [`Metering::counted_since_logged`]'s waiter as if a request was counted: the
+    /// usage log then looks again at which app's counters to follow.
+    pub fn nudge(&self) {
+        self.unlogged.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
     /// Every route meter, the unrouted one last.
     pub fn all_routes(&self) -> impl Iterator<Item = &RouteMeter> {
         self.routes

@@ -227,6 +227,14 @@ fn snapshot(metering: &Metering) -> BTreeMap<Subject, Counts> {
 #[derive(Debug)]
 pub struct UsageLog {
     dir: PathBuf,
+    /// The live app's counters last; before them, those of apps replaced by a reload whose
+    /// requests may still be finishing (dropped once logged after the app is gone).
+    sources: Vec<Source>,
+}
+
+/// One app's counters, and what of them is already in the log.
+#[derive(Debug)]
+struct Source {
     metering: Arc<Metering>,
     logged: BTreeMap<Subject, Counts>,
 }
@@ -242,15 +250,38 @@ impl UsageLog {
         })?;
         Ok(UsageLog {
             dir,
+            sources: vec![Source {
+                metering,
+                logged: BTreeMap::new(),
+            }],
+        })
+    }
+
+    /// The live app's counters.
+    fn current(&self) -> Arc<Metering> {
+        self.sources
+            .last()
+            .expect("a usage log always has the live app's counters")
+            .metering
+            .clone()
+    }
+
+    /// Follows a reloaded app's counters from now on; the replaced app's are still logged
+    /// until its last request has finished.
+    pub fn switch(&mut self, metering: Arc<Metering>) {
+        let replaced = self.current();
+        self.sources.push(Source {
             metering,
             logged: BTreeMap::new(),
-        })
+        });
+        // `run` waits on the replaced app's counters: let it look again.
+        replaced.nudge();
     }
 
     /// Writes a period's lines, forever: each time requests were counted, after [`INTERVAL`].
     pub async fn run(log: Arc<tokio::sync::Mutex<UsageLog>>) {
-        let metering = log.lock().await.metering.clone();
         loop {
+            let metering = log.lock().await.current();
             metering.counted_since_logged().await;
             tokio::time::sleep(INTERVAL).await;
             if let Err(e) = log.lock().await.append() {
@@ -261,38 +292,34 @@ impl UsageLog {
 
     /// Appends one line per component and route whose counts changed, and syncs the file.
     pub fn append(&mut self) -> Result<(), UsageError> {
-        let now = snapshot(&self.metering);
+        // Replaced apps no one holds any more count nothing after this: once these lines are
+        // written, they are done. (Checked before reading, so no late count is missed.)
+        let last = self.sources.len() - 1;
+        let done: Vec<bool> = (self.sources.iter().enumerate())
+            .map(|(i, s)| i < last && Arc::strong_count(&s.metering) == 1)
+            .collect();
         let at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let mut text = String::new();
-        for (subject, counts) in &now {
-            let period = counts.since(self.logged.get(subject).copied().unwrap_or_default());
-            if period.is_empty() {
-                continue;
-            }
-            let (component, route) = match subject {
-                Subject::Component(id) => (Some(id.clone()), None),
-                Subject::Route(label) => (None, Some(label.clone())),
-            };
-            let record = Record {
-                at,
-                component,
-                route,
-                counts: period,
-            };
-            text.push_str(&serde_json::to_string(&record).expect("a record serializes"));
-            text.push('\n');
+        let mut snapshots = Vec::with_capacity(self.sources.len());
+        for source in &self.sources {
+            let now = snapshot(&source.metering);
+            lines(&mut text, at, &now, &source.logged);
+            snapshots.push(now);
         }
-        if text.is_empty() {
-            return Ok(());
+        if !text.is_empty() {
+            self.write(text.as_bytes())
+                .map_err(|source| UsageError::Write {
+                    dir: self.dir.clone(),
+                    source,
+                })?;
         }
-        self.write(text.as_bytes())
-            .map_err(|source| UsageError::Write {
-                dir: self.dir.clone(),
-                source,
-            })?;
-        self.logged = now;
+        for (source, now) in self.sources.iter_mut().zip(snapshots) {
+            source.logged = now;
+        }
+        let mut done = done.into_iter();
+        self.sources.retain(|_| !done.next().unwrap_or(false));
         Ok(())
     }
 
@@ -311,6 +338,33 @@ impl UsageLog {
         // One write per period: a crash leaves at most a torn last line, which readers skip.
         file.write_all(text)?;
         file.sync_data()
+    }
+}
+
+/// One JSON line per subject whose counts grew from `logged` to `now`.
+fn lines(
+    text: &mut String,
+    at: u64,
+    now: &BTreeMap<Subject, Counts>,
+    logged: &BTreeMap<Subject, Counts>,
+) {
+    for (subject, counts) in now {
+        let period = counts.since(logged.get(subject).copied().unwrap_or_default());
+        if period.is_empty() {
+            continue;
+        }
+        let (component, route) = match subject {
+            Subject::Component(id) => (Some(id.clone()), None),
+            Subject::Route(label) => (None, Some(label.clone())),
+        };
+        let record = Record {
+            at,
+            component,
+            route,
+            counts: period,
+        };
+        text.push_str(&serde_json::to_string(&record).expect("a record serializes"));
+        text.push('\n');
     }
 }
 
