@@ -172,6 +172,7 @@ fn watch_adds_a_route_swaps_a_component_and_keeps_serving_through_a_broken_manif
         failed.len(),
         &failed[..failed.len().min(5)]
     );
+    println!("{sent} requests over two reloads and a failed one, none failed");
     Ok(())
 }
 
@@ -197,5 +198,42 @@ fn sighup_reloads_the_manifest_without_watch() -> Result<()> {
     )?;
     ensure!(status(&host, "/echo/x")? == 200);
     ensure!(host.get("/hello/ada")?.text() == "Hello, ada!\n");
+    Ok(())
+}
+
+#[test]
+fn watch_reruns_the_build_of_a_component_whose_sources_changed() -> Result<()> {
+    // The "source" names the wasm the "build" copies into place: a real build command, run by
+    // the host in the component's build_dir, without a compiler's minutes.
+    let dir = tempfile::tempdir()?;
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src)?;
+    std::fs::write(src.join("which.txt"), guests().hello.display().to_string())?;
+    let app = dir.path().join("app.wasm");
+    replace(&guests().hello, &app)?;
+    let path = dir.path().join("nebula.toml");
+    let text = format!(
+        r#"version = 1
+
+[components.app]
+path = "{}"
+build = "cp \"$(cat which.txt)\" ../app.wasm.next && mv ../app.wasm.next ../app.wasm"
+build_dir = "src"
+
+[[routes]]
+route = "GET /hello/{{name}}"
+component = "app"
+"#,
+        app.display()
+    );
+    std::fs::write(&path, text)?;
+    let host = Host::up(&path, &["--watch"])?;
+    ensure!(host.get("/hello/ada")?.text() == "Hello, ada!\n");
+
+    std::fs::write(src.join("which.txt"), guests().echo.display().to_string())?;
+    wait_for(&host, &["component `app`: built in"])?;
+    let line = wait_for(&host, &["reloaded", "components changed: app"])?;
+    ensure!(line.contains("which.txt"), "{line}");
+    ensure!(host.get("/hello/ada")?.text().contains("\"params\""));
     Ok(())
 }
