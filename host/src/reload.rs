@@ -135,8 +135,14 @@ impl Reloader {
         }
     }
 
-    /// Components whose sources (under their `build_dir`) are among `changed`.
+    /// Components whose sources (under their `build_dir`) are among `changed`. The manifest is
+    /// not a source, though it often sits in the `build_dir`.
     fn to_rebuild(&self, changed: &[PathBuf]) -> BTreeSet<String> {
+        let manifest = self.source.manifest.canonicalize().ok();
+        let changed: Vec<&PathBuf> = changed
+            .iter()
+            .filter(|f| f.canonicalize().ok() != manifest)
+            .collect();
         self.manifest
             .components
             .values()
@@ -144,7 +150,7 @@ impl Reloader {
                 decl.build.as_ref().is_some_and(|b| {
                     changed
                         .iter()
-                        .any(|f| f.starts_with(&b.dir) && *f != decl.path)
+                        .any(|f| f.starts_with(&b.dir) && **f != decl.path)
                 })
             })
             .map(|decl| decl.id.clone())
@@ -280,7 +286,8 @@ fn describe_files(changed: &[PathBuf]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Files {
     stamps: BTreeMap<PathBuf, Option<(SystemTime, u64)>>,
-    /// Where the data lives: never watched, even under a `build_dir` (writes change it).
+    /// Where the data lives (canonical): never watched, even under a `build_dir` (every write
+    /// changes it).
     skip: Vec<PathBuf>,
 }
 
@@ -288,11 +295,16 @@ impl Files {
     /// What `manifest` names: itself, every component's `.wasm`, every source file under the
     /// `build_dir` of a component with a `build` command.
     fn of(manifest: &Manifest, manifest_path: &Path, app: &App) -> Files {
+        // Compared with the folders met on the walk, which may be spelled differently (`--data`
+        // may be relative): both canonical.
         let data = &app.data;
-        let usage = crate::metering::usage::dir_for(data);
+        let skip = [data.clone(), crate::metering::usage::dir_for(data)]
+            .into_iter()
+            .filter_map(|dir| dir.canonicalize().ok())
+            .collect();
         let mut files = Files {
             stamps: BTreeMap::new(),
-            skip: vec![data.clone(), usage],
+            skip,
         };
         let mut paths = vec![manifest_path.to_owned()];
         let mut dirs = BTreeSet::new();
@@ -341,8 +353,8 @@ impl Files {
                 };
                 let name = entry.file_name();
                 if kind.is_dir() {
-                    let skipped =
-                        SKIPPED_DIRS.iter().any(|s| name == *s) || self.skip.contains(&path);
+                    let skipped = SKIPPED_DIRS.iter().any(|s| name == *s)
+                        || path.canonicalize().is_ok_and(|p| self.skip.contains(&p));
                     if !skipped {
                         pending.push(path);
                     }
@@ -405,7 +417,7 @@ mod tests {
         }
         let watcher = Files {
             stamps: BTreeMap::new(),
-            skip: vec![dir.path().join("data")],
+            skip: vec![dir.path().join("data").canonicalize().expect("exists")],
         };
         let mut found = Vec::new();
         watcher.walk(dir.path(), &mut found);

@@ -204,11 +204,12 @@ fn sighup_reloads_the_manifest_without_watch() -> Result<()> {
 #[test]
 fn watch_reruns_the_build_of_a_component_whose_sources_changed() -> Result<()> {
     // The "source" names the wasm the "build" copies into place: a real build command, run by
-    // the host in the component's build_dir, without a compiler's minutes.
+    // the host in the component's build_dir (the manifest's folder, which also holds the data
+    // folder), without a compiler's minutes.
     let dir = tempfile::tempdir()?;
-    let src = dir.path().join("src");
-    std::fs::create_dir(&src)?;
-    std::fs::write(src.join("which.txt"), guests().hello.display().to_string())?;
+    std::fs::create_dir(dir.path().join("src"))?;
+    let which = dir.path().join("src/which.txt");
+    std::fs::write(&which, guests().hello.display().to_string())?;
     let app = dir.path().join("app.wasm");
     replace(&guests().hello, &app)?;
     let path = dir.path().join("nebula.toml");
@@ -216,21 +217,40 @@ fn watch_reruns_the_build_of_a_component_whose_sources_changed() -> Result<()> {
         r#"version = 1
 
 [components.app]
+path = "app.wasm"
+build = "cp \"$(cat src/which.txt)\" app.wasm.next && mv app.wasm.next app.wasm"
+
+[components.probe]
 path = "{}"
-build = "cp \"$(cat which.txt)\" ../app.wasm.next && mv ../app.wasm.next ../app.wasm"
-build_dir = "src"
+
+[collections.kv]
+indexes = ["by-body"]
 
 [[routes]]
 route = "GET /hello/{{name}}"
 component = "app"
+
+[[routes]]
+route = "PUT /by-query"
+component = "probe"
+may_write = ["kv"]
 "#,
-        app.display()
+        guests().effects_probe.display()
     );
     std::fs::write(&path, text)?;
-    let host = Host::up(&path, &["--watch"])?;
+    let data = dir.path().join("data");
+    let host = Host::up(&path, &["--watch", "--data", &data.display().to_string()])?;
     ensure!(host.get("/hello/ada")?.text() == "Hello, ada!\n");
 
-    std::fs::write(src.join("which.txt"), guests().echo.display().to_string())?;
+    // Writes change the data folder inside the build_dir: not a source, nothing is rebuilt.
+    for i in 0..5 {
+        let put = host.request("PUT", &format!("/by-query?x={i}"), &[], b"w")?;
+        ensure!(put.status == 200, "PUT: {}", put.text());
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    ensure!(!host.log().contains("building"), "{}", host.log());
+
+    std::fs::write(&which, guests().echo.display().to_string())?;
     wait_for(&host, &["component `app`: built in"])?;
     let line = wait_for(&host, &["reloaded", "components changed: app"])?;
     ensure!(line.contains("which.txt"), "{line}");
