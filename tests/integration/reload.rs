@@ -18,8 +18,9 @@ const RELOADED_WITHIN: Duration = Duration::from_secs(60);
 const CLIENTS: usize = 3;
 const MAX_REQUESTS: usize = 50_000;
 
-/// `app.wasm` (a copy, so the test may replace it) at `GET /hello/{name}`, and the effects probe
-/// writing to `kv` (a redb store the reload must reuse, not open again); `more` is appended.
+/// `app.wasm` (a copy, so the test may replace it) at `GET /hello/{name}`, the effects probe
+/// writing to `kv` (a redb store the reload must reuse, not open again), and a guest that spins
+/// `?n=N` turns at `GET /slow/spin`; `more` is appended.
 fn manifest(app: &Path, more: &str) -> String {
     format!(
         r#"version = 1
@@ -33,6 +34,10 @@ path = "{}"
 [components.echo]
 path = "{}"
 
+[components.slow]
+path = "{}"
+limits = {{ timeout = "60s" }}
+
 [collections.kv]
 indexes = ["by-body"]
 
@@ -45,10 +50,16 @@ memo = false
 route = "PUT /by-query"
 component = "probe"
 may_write = ["kv"]
+
+[[routes]]
+route = "GET /slow/{{what}}"
+component = "slow"
+memo = false
 {more}"#,
         app.display(),
         guests().effects_probe.display(),
         guests().echo.display(),
+        guests().hostile_nostd.display(),
     )
 }
 
@@ -106,6 +117,15 @@ fn load(host: &Host, stop: &AtomicBool) -> (usize, Vec<String>) {
     })
 }
 
+/// How many turns the slow guest spins in about `target`, from one timed request.
+fn spins_for(host: &Host, target: Duration) -> Result<u64> {
+    const PROBE: u64 = 20_000_000;
+    let started = Instant::now();
+    ensure!(status(host, &format!("/slow/spin?n={PROBE}"))? == 200);
+    let took = started.elapsed().as_secs_f64().max(1e-3);
+    Ok((PROBE as f64 * target.as_secs_f64() / took) as u64)
+}
+
 fn status(host: &Host, path: &str) -> Result<u16> {
     Ok(host.get(path)?.status)
 }
@@ -129,10 +149,25 @@ fn watch_adds_a_route_swaps_a_component_and_keeps_serving_through_a_broken_manif
             let put = host.request("PUT", "/by-query?x=a", &[], b"before")?;
             ensure!(put.status == 200, "PUT: {}", put.text());
 
+            // A request that spins for a few seconds is in flight during the next reload.
+            let n = spins_for(&host, Duration::from_secs(4))?;
+            let client = &host;
+            let slow = s.spawn(move || (client.get(&format!("/slow/spin?n={n}")), Instant::now()));
+            std::thread::sleep(Duration::from_millis(200));
+
             // (a) A route added to the manifest answers once the reload is logged.
             let added = "\n[[routes]]\nroute = \"GET /echo/{x}\"\ncomponent = \"echo\"\n";
             std::fs::write(&path, manifest(&app, added))?;
             let line = wait_for(&host, &["reloaded", "routes added: GET /echo/{x}"])?;
+            let reloaded = Instant::now();
+            // The request in flight finishes, on the app it started on.
+            let (spun, ended) = slow.join().expect("the slow request's thread");
+            let spun = spun?;
+            ensure!(spun.status == 200, "{} {}", spun.status, spun.text());
+            ensure!(
+                ended > reloaded,
+                "the slow request ended before the reload; it should spin longer"
+            );
             ensure!(line.contains("took"), "{line}");
             ensure!(status(&host, "/echo/x")? == 200);
             // The same redb store, not a second one: writes still go through.
