@@ -21,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::reload::Live;
+use crate::reload::{Live, Reloads};
 
 /// How long `/readyz` waits for the store: probes have timeouts of their own (Kubernetes: 1 s).
 const READY_TIMEOUT: Duration = Duration::from_millis(900);
@@ -46,9 +46,9 @@ pub async fn serve(live: Arc<Live>, listener: TcpListener) {
         };
         let live = live.clone();
         let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-            let app = live.app();
+            let (app, reloads) = (live.app(), live.reloads());
             async move {
-                let (status, body) = answer(&app, req.method(), req.uri().path()).await;
+                let (status, body) = answer(&app, reloads, req.method(), req.uri().path()).await;
                 let content_type = match req.uri().path() {
                     "/metrics" if status == 200 => crate::metrics::CONTENT_TYPE,
                     _ => "text/plain; charset=utf-8",
@@ -70,13 +70,16 @@ pub async fn serve(live: Arc<Live>, listener: TcpListener) {
     }
 }
 
-async fn answer(app: &App, method: &hyper::Method, path: &str) -> (u16, String) {
+async fn answer(app: &App, reloads: Reloads, method: &hyper::Method, path: &str) -> (u16, String) {
     if method != hyper::Method::GET && method != hyper::Method::HEAD {
         return (405, "method not allowed\n".into());
     }
     match path {
         "/healthz" => (200, "ok\n".into()),
-        "/metrics" => (200, crate::metrics::render(&app.metering, &app.runtime)),
+        "/metrics" => (
+            200,
+            crate::metrics::render(&app.metering, &app.runtime, reloads),
+        ),
         "/readyz" => match tokio::time::timeout(READY_TIMEOUT, app.effects.ping()).await {
             Ok(Ok(())) => (200, "ready\n".into()),
             Ok(Err(e)) => {

@@ -15,15 +15,17 @@ use prometheus_client::registry::Registry;
 
 use crate::component::Runtime;
 use crate::metering::{ComponentMeter, Histogram, Metering, RouteMeter};
+use crate::reload::Reloads;
 
 pub use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// The exposition of everything the host counts, for one scrape.
-pub fn render(metering: &Arc<Metering>, runtime: &Runtime) -> String {
+pub fn render(metering: &Arc<Metering>, runtime: &Runtime, reloads: Reloads) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Exposed {
         metering: metering.clone(),
         instances_in_use: runtime.instances_in_use(),
+        reloads,
     }));
     let mut text = String::new();
     if let Err(e) = prometheus_client::encoding::prometheus_text::encode(&mut text, &registry) {
@@ -38,6 +40,7 @@ pub fn render(metering: &Arc<Metering>, runtime: &Runtime) -> String {
 struct Exposed {
     metering: Arc<Metering>,
     instances_in_use: usize,
+    reloads: Reloads,
 }
 
 type Labels<'a> = [(&'static str, &'a str)];
@@ -283,6 +286,15 @@ impl Collector for Exposed {
             MetricType::Gauge,
         )?;
         f.gauge(&[], self.instances_in_use as f64)?;
+        let mut f = family(
+            &mut e,
+            "nebula_reloads",
+            "Reloads of the app (SIGHUP, `up --watch`), by result: `done` (a new app serves) or `failed` (the old one kept serving). Unlike the other counters, these do not start again with a reloaded app.",
+            MetricType::Counter,
+        )?;
+        let Reloads { done, failed } = self.reloads;
+        f.count(&[("result", "done")], done)?;
+        f.count(&[("result", "failed")], failed)?;
         let mut f = family(
             &mut e,
             "nebula_uptime_seconds",

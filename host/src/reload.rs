@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -38,13 +39,33 @@ const SKIPPED_DIRS: [&str; 5] = ["target", "node_modules", ".git", "__pycache__"
 #[derive(Debug)]
 pub struct Live {
     current: RwLock<Arc<App>>,
+    /// Reloads that swapped in a new app, and those that kept the old one; for `/metrics`,
+    /// whose other counters start again with each app.
+    reloaded: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// How many reloads there were, by outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reloads {
+    pub done: u64,
+    pub failed: u64,
 }
 
 impl Live {
     pub fn new(app: Arc<App>) -> Arc<Live> {
         Arc::new(Live {
             current: RwLock::new(app),
+            reloaded: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
         })
+    }
+
+    pub fn reloads(&self) -> Reloads {
+        Reloads {
+            done: self.reloaded.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+        }
     }
 
     /// The app for one request: an uncontended read lock and a reference count.
@@ -170,6 +191,7 @@ impl Reloader {
         let (app, manifest) = match building.await {
             Ok(Ok(built)) => built,
             Ok(Err(e)) => {
+                self.live.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(
                     "reload ({why}) failed; still serving the previous app:\n{}",
                     e.to_string().trim_end()
@@ -177,6 +199,7 @@ impl Reloader {
                 return;
             }
             Err(e) => {
+                self.live.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::error!("reload ({why}) failed; still serving the previous app: {e}");
                 return;
             }
@@ -185,6 +208,7 @@ impl Reloader {
         let changes = describe_changes(&old, &app);
         drop(old);
         let replaced = self.live.swap(app.clone());
+        self.live.reloaded.fetch_add(1, Ordering::Relaxed);
         self.start_sweeper(&app);
         if let Some(usage) = &self.usage {
             usage.lock().await.switch(app.metering.clone());

@@ -35,7 +35,7 @@ may_write = ["kv"]
 }
 
 /// The admin address the host printed.
-fn admin(host: &Host) -> Result<SocketAddr> {
+pub(crate) fn admin(host: &Host) -> Result<SocketAddr> {
     host.stdout()
         .lines()
         .find_map(|l| l.strip_prefix("nebula-host: admin on http://"))
@@ -48,7 +48,7 @@ fn admin(host: &Host) -> Result<SocketAddr> {
 /// `/metrics`, as text and parsed by `prometheus-parse`. (prometheus-parse 0.2 ends a label set
 /// at the first `}`, even inside a quoted value, so it drops samples of route templates with
 /// parameters: the test reads those from the text.)
-fn scrape(admin: SocketAddr) -> Result<(String, Vec<Sample>)> {
+pub(crate) fn scrape(admin: SocketAddr) -> Result<(String, Vec<Sample>)> {
     let response = request(admin, "GET", "/metrics", &[], b"")?;
     ensure!(response.status == 200, "/metrics: {}", response.status);
     let content_type = response.header("content-type").unwrap_or_default();
@@ -62,7 +62,7 @@ fn scrape(admin: SocketAddr) -> Result<(String, Vec<Sample>)> {
 }
 
 /// The value of a counter or gauge sample with these labels (0 when absent: not counted yet).
-fn value(samples: &[Sample], metric: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(samples: &[Sample], metric: &str, labels: &[(&str, &str)]) -> f64 {
     samples
         .iter()
         .filter(|s| s.metric == metric)

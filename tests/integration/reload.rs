@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::harness::{Host, guests};
+use crate::operations::{admin, scrape, value};
 
 /// How long a reload may take to show in the log: a poll, the settling poll, and the build of
 /// the new app on a busy machine.
@@ -138,7 +139,7 @@ fn watch_adds_a_route_swaps_a_component_and_keeps_serving_through_a_broken_manif
     replace(&guests().hello, &app)?;
     let path: PathBuf = dir.path().join("nebula.toml");
     std::fs::write(&path, manifest(&app, ""))?;
-    let host = Host::up(&path, &["--watch"])?;
+    let host = Host::up(&path, &["--watch", "--admin", "127.0.0.1:0"])?;
 
     let stop = AtomicBool::new(false);
     let steps = std::thread::scope(|s| {
@@ -208,6 +209,10 @@ fn watch_adds_a_route_swaps_a_component_and_keeps_serving_through_a_broken_manif
         &failed[..failed.len().min(5)]
     );
     println!("{sent} requests over two reloads and a failed one, none failed");
+    // Counted across the apps, unlike the other counters.
+    let (_, metrics) = scrape(admin(&host)?)?;
+    let reloads = |result| value(&metrics, "nebula_reloads_total", &[("result", result)]);
+    ensure!((reloads("done"), reloads("failed")) == (2.0, 1.0));
     Ok(())
 }
 
