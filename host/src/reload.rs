@@ -124,7 +124,12 @@ impl Reloader {
     pub async fn run(mut self, watch: bool) -> anyhow::Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut hangup = signal(SignalKind::hangup())?;
-        let mut seen = Files::of(&self.manifest, &self.source.manifest, &self.live.app());
+        // Without `--watch` nothing is looked at: SIGHUP alone reloads.
+        let look = |r: &Reloader| match watch {
+            true => Files::of(&r.manifest, &r.source.manifest, &r.live.app()),
+            false => Files::default(),
+        };
+        let mut seen = look(&self);
         loop {
             tokio::select! {
                 _ = hangup.recv() => {
@@ -152,7 +157,7 @@ impl Reloader {
             }
             // What the (possibly new) manifest names, as it is now: a build's own outputs
             // do not trigger another reload.
-            seen = Files::of(&self.manifest, &self.source.manifest, &self.live.app());
+            seen = look(&self);
         }
     }
 
@@ -194,7 +199,7 @@ impl Reloader {
                 self.live.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(
                     "reload ({why}) failed; still serving the previous app:\n{}",
-                    e.to_string().trim_end()
+                    format!("{e:#}").trim_end()
                 );
                 return;
             }
@@ -307,7 +312,7 @@ fn describe_files(changed: &[PathBuf]) -> String {
 }
 
 /// The watched files and their modification time and size (`None`: missing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Files {
     stamps: BTreeMap<PathBuf, Option<(SystemTime, u64)>>,
     /// Where the data lives (canonical): never watched, even under a `build_dir` (every write
