@@ -5,6 +5,7 @@
 //! * `GET /healthz` — 200 while the process serves: a liveness probe.
 //! * `GET /readyz` — 200 when the host can serve requests: its components are loaded (the
 //!   listener starts only after they are) and its store answers within a second; else 503.
+//! * `GET /metrics` — the host's counters in the Prometheus text format (see `metrics`).
 //!
 //! It never runs a handler and never writes to the store.
 
@@ -20,6 +21,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::reload::{Live, Reloads};
 
 /// How long `/readyz` waits for the store: probes have timeouts of their own (Kubernetes: 1 s).
 const READY_TIMEOUT: Duration = Duration::from_millis(900);
@@ -31,8 +33,8 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for --admin: {e}"))
 }
 
-/// Serves health requests until the process exits.
-pub async fn serve(app: Arc<App>, listener: TcpListener) {
+/// Serves health requests until the process exits, about the app live at each request.
+pub async fn serve(live: Arc<Live>, listener: TcpListener) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -42,14 +44,18 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
                 continue;
             }
         };
-        let app = app.clone();
+        let live = live.clone();
         let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-            let app = app.clone();
+            let (app, reloads) = (live.app(), live.reloads());
             async move {
-                let (status, body) = answer(&app, req.method(), req.uri().path()).await;
+                let (status, body) = answer(&app, reloads, req.method(), req.uri().path()).await;
+                let content_type = match req.uri().path() {
+                    "/metrics" if status == 200 => crate::metrics::CONTENT_TYPE,
+                    _ => "text/plain; charset=utf-8",
+                };
                 let response = hyper::Response::builder()
                     .status(status)
-                    .header("content-type", "text/plain; charset=utf-8")
+                    .header("content-type", content_type)
                     .header("cache-control", "no-store")
                     .body(Full::new(Bytes::from(body)))
                     .expect("a valid response");
@@ -64,12 +70,16 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
     }
 }
 
-async fn answer(app: &App, method: &hyper::Method, path: &str) -> (u16, String) {
+async fn answer(app: &App, reloads: Reloads, method: &hyper::Method, path: &str) -> (u16, String) {
     if method != hyper::Method::GET && method != hyper::Method::HEAD {
         return (405, "method not allowed\n".into());
     }
     match path {
         "/healthz" => (200, "ok\n".into()),
+        "/metrics" => (
+            200,
+            crate::metrics::render(&app.metering, &app.runtime, reloads),
+        ),
         "/readyz" => match tokio::time::timeout(READY_TIMEOUT, app.effects.ping()).await {
             Ok(Ok(())) => (200, "ready\n".into()),
             Ok(Err(e)) => {
@@ -83,7 +93,7 @@ async fn answer(app: &App, method: &hyper::Method, path: &str) -> (u16, String) 
         },
         _ => (
             404,
-            "not found: the admin listener serves /healthz and /readyz\n".into(),
+            "not found: the admin listener serves /healthz, /readyz and /metrics\n".into(),
         ),
     }
 }

@@ -7,7 +7,7 @@
 //! [`Gate`], shared by every route that calls it. This module never touches wasmtime or HTTP.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -19,6 +19,8 @@ pub struct Gate {
     waiting: AtomicU32,
     queue: u32,
     queue_timeout: Duration,
+    /// Requests turned away so far, for `/metrics`.
+    refused: AtomicU64,
 }
 
 /// A call that may run; its place is freed when this drops.
@@ -45,12 +47,31 @@ impl Gate {
             waiting: AtomicU32::new(0),
             queue,
             queue_timeout,
+            refused: AtomicU64::new(0),
         }
+    }
+
+    /// Requests waiting in the queue now (a moment longer for one being turned away).
+    pub fn waiting(&self) -> u32 {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Requests turned away since the gate was made.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// Admits a call now, or after a wait in the queue that ends at the queue timeout or the
     /// request's `deadline`, whichever is first. Waiters are admitted in arrival order.
     pub async fn admit(&self, deadline: Instant) -> Result<Admitted, Refused> {
+        let admitted = self.wait(deadline).await;
+        if admitted.is_err() {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
+    }
+
+    async fn wait(&self, deadline: Instant) -> Result<Admitted, Refused> {
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
             return Ok(Admitted(permit));
         }
@@ -104,7 +125,8 @@ mod tests {
         assert_eq!(gate.admit(far()).await.unwrap_err(), Refused::QueueFull(1));
         drop(first);
         queued.await.unwrap().expect("admitted once a call ended");
-        assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
+        assert_eq!(gate.waiting(), 0);
+        assert_eq!(gate.refused(), 1, "only the one turned away is counted");
     }
 
     #[tokio::test]
@@ -115,7 +137,8 @@ mod tests {
         assert_eq!(waited, Refused::Waited(Duration::from_millis(20)));
         let soon = Instant::now() + Duration::from_millis(5);
         assert_eq!(gate.admit(soon).await.unwrap_err(), Refused::Deadline);
-        assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
+        assert_eq!(gate.waiting(), 0);
+        assert_eq!(gate.refused(), 2);
     }
 
     #[tokio::test]

@@ -16,8 +16,11 @@ use crate::component::slot::{Slot, Sweeper};
 use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
 use crate::effects::Effects;
 use crate::guard::Guards;
-use crate::manifest::{ComponentDecl, Limits, Manifest, RouteDecl, ServerLimits, Startup};
+use crate::manifest::{
+    Collection, ComponentDecl, Limits, Manifest, RouteDecl, ServerLimits, Startup, StoreDecl,
+};
 use crate::memo::{self, Memo};
+use crate::metering::{ComponentMeter, Metering, RouteMeter};
 use crate::router::{MethodMatch, Routed, Router};
 
 /// One step of a route: a component and the limits it runs under.
@@ -32,6 +35,8 @@ pub struct Step {
     /// Set when the component is a `wasi:http/proxy` one: what the manifest grants it. Such a
     /// step is its route's only step, and the server streams the request to it.
     pub proxy: Option<Arc<Grants>>,
+    /// The component's counters (shared by every step that runs it).
+    pub meter: Arc<ComponentMeter>,
 }
 
 /// A route, ready to serve.
@@ -48,6 +53,8 @@ pub struct Route {
     pub components: String,
     /// Replies may be memoized (see [`memo::qualifies`]).
     pub memo: bool,
+    /// The route's counters.
+    pub meter: Arc<RouteMeter>,
 }
 
 impl Route {
@@ -114,9 +121,25 @@ pub struct App {
     pub(crate) memo: Arc<Memo>,
     /// Unloads idle components (only when `up --idle-unload` is given).
     pub(crate) sweeper: Arc<Sweeper>,
-    pub(crate) activity: Activity,
+    /// Shared with the apps that replace this one on reload, so `--idle-exit` sees them all.
+    pub(crate) activity: Arc<Activity>,
     /// The server-wide limits: request heads and connections.
     pub(crate) server_limits: ServerLimits,
+    /// What requests and calls used, per route and per component.
+    pub(crate) metering: Arc<Metering>,
+    /// The data folder (the usage log is kept beside it).
+    pub(crate) data: PathBuf,
+    /// What the engine and the store were made for: a reload reuses them when they match.
+    made_for: MadeFor,
+}
+
+/// The settings an app's engine and store were made with.
+#[derive(Debug, Clone, PartialEq)]
+struct MadeFor {
+    max_memory: u64,
+    max_instances: u32,
+    store: StoreDecl,
+    collections: BTreeMap<String, Collection>,
 }
 
 /// Where the host keeps its files.
@@ -140,8 +163,51 @@ impl App {
     /// Loads every component of the manifest (refusing impure ones, all named at once) and opens
     /// the effects store.
     pub fn from_manifest(manifest: &Manifest, dirs: &Dirs) -> anyhow::Result<App> {
+        App::build(manifest, dirs, None)
+    }
+
+    /// The app of a changed `manifest`, to replace this one: built whole beside it, reusing its
+    /// store (a redb file cannot be opened twice), its engine when the pool settings are the
+    /// same, and its activity. Fails, changing nothing, when the store or its collections
+    /// changed (those need a restart).
+    pub fn reload(&self, manifest: &Manifest, dirs: &Dirs) -> anyhow::Result<App> {
+        App::build(manifest, dirs, Some(self))
+    }
+
+    fn build(manifest: &Manifest, dirs: &Dirs, previous: Option<&App>) -> anyhow::Result<App> {
         let settings = engine_settings(manifest);
-        let runtime = Runtime::new(&settings, dirs.cache())?;
+        let mut store = manifest.store.clone();
+        if let Some(url) = &dirs.store {
+            store.url = url.clone();
+        }
+        let made_for = MadeFor {
+            max_memory: settings.max_memory,
+            max_instances: settings.max_instances,
+            store,
+            collections: manifest.collections.clone(),
+        };
+        let data = dirs
+            .data
+            .clone()
+            .unwrap_or_else(|| manifest.data_dir.clone());
+        if let Some(previous) = previous {
+            let (was, now) = (&previous.made_for, &made_for);
+            if was.store != now.store || was.collections != now.collections || previous.data != data
+            {
+                bail!(
+                    "the store, the data folder or the collections changed; they are opened once per process\n  = hint: restart the host to apply that change"
+                );
+            }
+        }
+        let runtime = match previous {
+            Some(p)
+                if (p.made_for.max_memory, p.made_for.max_instances)
+                    == (settings.max_memory, settings.max_instances) =>
+            {
+                p.runtime.clone()
+            }
+            _ => Runtime::new(&settings, dirs.cache())?,
+        };
         let sweeper = Sweeper::new();
         let mut loaded = BTreeMap::new();
         let mut refusals = Vec::new();
@@ -181,25 +247,30 @@ impl App {
                 (id.as_str(), Arc::new(gate))
             })
             .collect();
-        let data = dirs
-            .data
-            .clone()
-            .unwrap_or_else(|| manifest.data_dir.clone());
-        let effects = if manifest.collections.is_empty() {
-            Effects::none()
-        } else {
-            let mut store = manifest.store.clone();
-            if let Some(url) = &dirs.store {
-                store.url = url.clone();
-            }
-            Effects::open(&store, &data, &manifest.collections)
-                .with_context(|| format!("opening the store `{}`", store.url))?
-                .with_seed_guard(manifest.startup.as_ref().map(|s| s.when_empty.clone()))
+        let seed_guard = manifest.startup.as_ref().map(|s| s.when_empty.clone());
+        let effects = match previous {
+            Some(p) => p.effects.clone().with_seed_guard(seed_guard),
+            None if manifest.collections.is_empty() => Effects::none(),
+            None => Effects::open(&made_for.store, &data, &manifest.collections)
+                .with_context(|| format!("opening the store `{}`", made_for.store.url))?
+                .with_seed_guard(seed_guard),
         };
+        let meters: BTreeMap<&str, Arc<ComponentMeter>> = loaded
+            .iter()
+            .map(|(id, slot)| {
+                let meter = ComponentMeter::new(slot.clone(), gates[id.as_str()].clone());
+                (id.as_str(), Arc::new(meter))
+            })
+            .collect();
         let routes = manifest
             .routes
             .iter()
             .map(|decl| Route {
+                meter: Arc::new(RouteMeter::new(format!(
+                    "{} {}",
+                    method_label(&decl.method),
+                    decl.path
+                ))),
                 label: format!("{} {}", method_label(&decl.method), decl.path),
                 components: decl.steps.join("+"),
                 steps: decl
@@ -213,6 +284,7 @@ impl App {
                         proxy: proxies
                             .contains(id.as_str())
                             .then(|| Arc::new(grants(&manifest.components[id]))),
+                        meter: meters[id.as_str()].clone(),
                     })
                     .collect(),
                 memo: memo::qualifies(decl),
@@ -239,7 +311,13 @@ impl App {
                 .map(|&i| (routes[i].decl.method.clone(), routes[i].decl.path.clone())),
         );
         let guards = Guards::new(manifest)?;
+        let metering = Metering::new(
+            routes.iter().map(|r| r.meter.clone()).collect(),
+            meters.into_values().collect(),
+        );
         Ok(App {
+            metering: Arc::new(metering),
+            data,
             router,
             public,
             routes,
@@ -248,7 +326,8 @@ impl App {
             guards,
             memo: Memo::new(memo::DEFAULT_MAX_BYTES),
             sweeper,
-            activity: Activity::new(),
+            activity: previous.map_or_else(|| Arc::new(Activity::new()), |p| p.activity.clone()),
+            made_for,
             server_limits: manifest.server_limits,
             startup: manifest.startup.clone(),
         })

@@ -1,5 +1,5 @@
-//! `nebula-host up | serve | check | inspect | new | componentize`: argument parsing and the
-//! commands. What a command
+//! `nebula-host up | serve | check | inspect | new | componentize | usage | top`: argument
+//! parsing and the commands. What a command
 //! prints for its user (`check`'s problems, `inspect`'s report, the ready line, the final
 //! error) goes to stdout/stderr directly; everything a running host reports is a `tracing` event.
 
@@ -9,12 +9,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{App, Dirs};
 use crate::component::{self, CompileCache, EngineSettings, Kind, Runtime};
 use crate::manifest::Manifest;
+use crate::metering::usage::{EnergyModel, UsageLog};
+use crate::reload::{Live, Reloader};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -72,6 +74,11 @@ enum Command {
         /// Run each component's `build` command first.
         #[arg(long)]
         build: bool,
+        /// Reload when the manifest or a component's `.wasm` changes, and rerun the `build`
+        /// command of a component whose sources (under its `build_dir`) change. SIGHUP reloads
+        /// with or without it.
+        #[arg(long)]
+        watch: bool,
         /// Folder for the database (default: the manifest's `data.dir`).
         #[arg(long, env = "NEBULA_DATA_DIR")]
         data: Option<PathBuf>,
@@ -79,7 +86,8 @@ enum Command {
         /// `etcd://HOST:PORT[,HOST:PORT…][/NAMESPACE]` (default: the manifest's `[store]`).
         #[arg(long, env = "NEBULA_STORE", value_name = "URL")]
         store: Option<crate::manifest::StoreUrl>,
-        /// Serve `/healthz` and `/readyz` on this address, apart from the application's routes.
+        /// Serve `/healthz`, `/readyz` and `/metrics` (Prometheus) on this address, apart from
+        /// the application's routes.
         #[arg(long, value_name = "ADDR")]
         admin: Option<SocketAddr>,
         /// Folder for compiled components (default: ~/.cache/nebula).
@@ -137,6 +145,37 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Print what each component and route used (CPU-ms, GB-seconds, joules, requests), from
+    /// the usage log a host keeps beside its data folder.
+    Usage {
+        /// The host's data folder (the log is in DATA-usage, beside it).
+        #[arg(long, env = "NEBULA_DATA_DIR", default_value = "data")]
+        data: PathBuf,
+        /// Only the usage of the last DURATION, like 15m, 2h or 7d (default: all).
+        #[arg(long, value_name = "DURATION", value_parser = crate::metering::usage::parse_duration)]
+        since: Option<Duration>,
+        /// One JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// The energy model: watts drawn by one busy core.
+        #[arg(long, value_name = "WATTS", default_value_t = EnergyModel::default().watts_per_core)]
+        watts_per_core: f64,
+        /// The energy model: watts drawn by one GB of memory in use.
+        #[arg(long, value_name = "WATTS", default_value_t = EnergyModel::default().watts_per_gb)]
+        watts_per_gb: f64,
+    },
+    /// A live view of a running host, from its admin listener's `/metrics`: requests per
+    /// second, latency, CPU, memo hit rate and errors per route, instances, RSS.
+    Top {
+        /// The host's `--admin` address.
+        admin: SocketAddr,
+        /// Stop after this many refreshes (default: until interrupted).
+        #[arg(long, value_name = "N")]
+        iterations: Option<u64>,
+        /// Seconds between refreshes.
+        #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+        interval: f64,
+    },
 }
 
 /// Runs the command line (`nebula-host`'s `main`); prints errors with their whole chain.
@@ -147,7 +186,9 @@ pub fn main() -> ExitCode {
         Command::Check { .. }
         | Command::Inspect { .. }
         | Command::New { .. }
-        | Command::Componentize { .. } => crate::log::Format::Pretty,
+        | Command::Componentize { .. }
+        | Command::Usage { .. }
+        | Command::Top { .. } => crate::log::Format::Pretty,
     };
     crate::log::init(format);
     match run(cli.command) {
@@ -162,9 +203,10 @@ pub fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Up {
-            manifest,
+            manifest: manifest_path,
             listen,
             build,
+            watch,
             data,
             store,
             admin,
@@ -173,26 +215,34 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             logging: _,
             rate_limits,
         } => {
-            let manifest = Manifest::load(&manifest)?;
+            let manifest = Manifest::load(&manifest_path)?;
             if build {
-                run_builds(&manifest)?;
+                crate::build::run_all(&manifest)?;
             }
-            let mut app = App::from_manifest(
-                &manifest,
-                &Dirs {
-                    data,
-                    cache: cache_dir,
-                    store,
-                },
-            )?;
-            if rate_limits == "off" {
+            let dirs = Dirs {
+                data,
+                cache: cache_dir,
+                store,
+            };
+            let mut app = App::from_manifest(&manifest, &dirs)?;
+            let rate_limits = rate_limits == "on";
+            if !rate_limits {
                 app.guards.disable_rate_limits();
                 tracing::warn!("rate limits are off (--rate-limits off): for load tests only");
             }
             let listen = listen
                 .or(manifest.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid"));
-            serve_app(app, listen, admin, idle)
+            let reloading = Reloading {
+                source: crate::reload::Source {
+                    manifest: manifest_path,
+                    dirs,
+                    rate_limits,
+                },
+                manifest,
+                watch,
+            };
+            serve_app(app, listen, admin, idle, true, Some(reloading))
         }
         Command::Serve {
             component,
@@ -209,7 +259,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     store: None,
                 },
             )?;
-            serve_app(app, listen, None, idle)
+            serve_app(app, listen, None, idle, false, None)
         }
         Command::Check {
             manifest,
@@ -225,14 +275,51 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             dir,
         } => crate::scaffold::run(language, &name, dir),
         Command::Componentize { core, output } => crate::componentize::run(&core, output),
+        Command::Usage {
+            data,
+            since,
+            json,
+            watts_per_core,
+            watts_per_gb,
+        } => {
+            let model = EnergyModel {
+                watts_per_core,
+                watts_per_gb,
+            };
+            crate::billing::run(&data, since, json, model)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Top {
+            admin,
+            iterations,
+            interval,
+        } => {
+            crate::top::run(
+                admin,
+                iterations,
+                Duration::from_secs_f64(interval.max(0.1)),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
+/// How `up` reloads its app: what it was built from, and whether to watch its files.
+struct Reloading {
+    source: crate::reload::Source,
+    manifest: Manifest,
+    watch: bool,
+}
+
+/// Serves `app` until shutdown; with `keep_usage`, keeps the usage log beside its data folder;
+/// with `reloading`, swaps in a new app on SIGHUP (and on changes, when watching).
 fn serve_app(
     app: App,
     listen: SocketAddr,
     admin: Option<SocketAddr>,
     idle: Idle,
+    keep_usage: bool,
+    reloading: Option<Reloading>,
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -243,29 +330,57 @@ fn serve_app(
         let addr = listener.local_addr()?;
         crate::handler::startup(&app).await?;
         let app = Arc::new(app);
+        let usage = match keep_usage {
+            true => Some(Arc::new(tokio::sync::Mutex::new(UsageLog::open(
+                &app.data,
+                app.metering.clone(),
+            )?))),
+            false => None,
+        };
+        if let Some(log) = &usage {
+            tokio::spawn(UsageLog::run(log.clone()));
+        }
+        let live = Live::new(app.clone());
         if let Some(admin) = admin {
             let admin = crate::admin::bind(admin).await?;
             println!("nebula-host: admin on http://{}", admin.local_addr()?);
-            tokio::spawn(crate::admin::serve(app.clone(), admin));
+            tokio::spawn(crate::admin::serve(live.clone(), admin));
         }
-        if idle.idle_unload > 0 {
-            let memo = app.memo.clone();
-            let sweeper =
-                app.sweeper
-                    .clone()
-                    .run(Duration::from_secs(idle.idle_unload), move || {
+        let idle_unload = (idle.idle_unload > 0).then(|| Duration::from_secs(idle.idle_unload));
+        match reloading {
+            Some(Reloading {
+                source,
+                manifest,
+                watch,
+            }) => {
+                let reloader =
+                    Reloader::new(source, manifest, live.clone(), usage.clone(), idle_unload);
+                tokio::spawn(async move {
+                    if let Err(e) = reloader.run(watch).await {
+                        tracing::error!("reloading stopped: {e:#}");
+                    }
+                });
+            }
+            None => {
+                if let Some(ttl) = idle_unload {
+                    let memo = app.memo.clone();
+                    let sweeper = app.sweeper.clone().run(ttl, move || {
                         memo.clear();
                         crate::component::slot::release_memory();
                     });
-            tokio::spawn(sweeper);
+                    tokio::spawn(sweeper);
+                }
+            }
         }
         let idle_exit = idle.idle_exit.map(Duration::from_secs);
         let shutdown = {
-            let app = app.clone();
+            // Not the app: a reload replaces it, and this would keep it alive.
+            let activity = app.activity.clone();
+            drop(app);
             async move {
                 tokio::select! {
                     () = crate::server::shutdown_signal() => {}
-                    () = app.activity.idle_for(idle_exit) => {
+                    () = activity.idle_for(idle_exit) => {
                         tracing::info!("idle for {idle_exit:?}: exiting");
                     }
                 }
@@ -273,7 +388,12 @@ fn serve_app(
         };
         println!("nebula-host: serving on http://{addr}");
         let drain = Duration::from_secs(idle.drain);
-        crate::server::serve_draining(app, listener, shutdown, drain).await
+        crate::server::serve_draining(live, listener, shutdown, drain).await?;
+        // The requests since the last lines, so that totals survive the restart.
+        if let Some(log) = usage {
+            log.lock().await.append()?;
+        }
+        anyhow::Ok(())
     })?;
     // Guests cut off at the end of the drain may still hold blocking threads: do not wait.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -296,62 +416,6 @@ async fn listener(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener>
             Ok(tokio::net::TcpListener::from_std(socket)?)
         }
         None => crate::server::bind(listen).await,
-    }
-}
-
-fn run_builds(manifest: &Manifest) -> anyhow::Result<()> {
-    for (id, decl) in &manifest.components {
-        let Some(build) = &decl.build else { continue };
-        tracing::info!(
-            component = %id,
-            "component `{id}`: building: {} (in {})",
-            build.command,
-            build.dir.display()
-        );
-        let start = std::time::Instant::now();
-        let status = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&build.command)
-            .current_dir(&build.dir)
-            // So that a build script can call `$NEBULA_HOST componentize` (the C template does).
-            .envs(std::env::current_exe().ok().map(|exe| ("NEBULA_HOST", exe)))
-            .status()
-            .with_context(|| format!("running the build command of component `{id}`"))?;
-        if !status.success() {
-            bail!(
-                "the build command of component `{id}` failed ({status}): `{}`\n  declared at {}",
-                build.command,
-                decl.location
-            );
-        }
-        tracing::info!(
-            component = %id,
-            "component `{id}`: built in {:.1}s",
-            start.elapsed().as_secs_f64()
-        );
-        if !decl.path.exists() {
-            bail!(
-                "the build command of component `{id}` succeeded but made no `{}`\n  declared at {}\n  = hint: {}",
-                decl.path.display(),
-                decl.location,
-                missing_output_hint()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Why a build that succeeded may have written elsewhere than the manifest's `path`.
-fn missing_output_hint() -> String {
-    let moved = ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
-        .into_iter()
-        .find_map(|name| Some((name, std::env::var(name).ok()?)));
-    match moved {
-        Some((name, dir)) => format!(
-            "{name} is set (`{dir}`), so cargo wrote there; pass `--target-dir` in the build \
-             command (as manifests/demo.toml does) or unset {name}"
-        ),
-        None => "make the build command write to the component's `path`".to_owned(),
     }
 }
 

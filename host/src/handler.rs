@@ -22,13 +22,14 @@ use crate::app::{App, Route};
 use crate::component::Loaded;
 use crate::component::proxy::{Grants, ProxyBody, ProxyCall};
 use crate::component::{
-    Input, Outcome, Param, PassOn, ReadOp, Request, RespondWith, Response, Write,
+    CallUsage, Input, Outcome, Param, PassOn, ReadOp, Request, RespondWith, Response, Write,
 };
 use crate::effects::{Effects, Reader, StoreError};
 use crate::manifest::{
     MAX_READ_ROUNDS, MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS, ReadDeclOp,
 };
 use crate::memo::{self, Fresh, Memoized};
+use crate::metering::{Answered, Metering, RouteMeter, Tally};
 use crate::reply::{Reply, is_server_header};
 use crate::request::{BodyError, BodySource, Head, Whole};
 use crate::router::{MethodMatch, Routed};
@@ -49,6 +50,21 @@ impl Answer {
             Answer::Streamed(response) => response.status().as_u16(),
         }
     }
+
+    /// The body's length: whole, or as declared when streamed (0 when not declared).
+    fn body_len(&self) -> u64 {
+        match self {
+            Answer::Whole(reply) => reply.body.len() as u64,
+            Answer::Streamed(response) => content_length(response.headers()),
+        }
+    }
+}
+
+fn content_length(headers: &http::HeaderMap) -> u64 {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// How the memo took part in a request, for the access log.
@@ -66,6 +82,56 @@ impl MemoUse {
             MemoUse::Used(how) => how.as_str(),
         }
     }
+
+    fn used(self) -> Option<Memoized> {
+        match self {
+            MemoUse::Off => None,
+            MemoUse::Used(how) => Some(how),
+        }
+    }
+}
+
+/// What bounds one request and what it has used so far: the deadline set when it was routed,
+/// and the tally that metering adds its reads, writes and guest CPU to.
+#[derive(Clone, Copy)]
+struct Budget<'a> {
+    deadline: Instant,
+    tally: &'a Tally,
+}
+
+/// One request, answered: counted by its route's meter and written to the access log.
+struct Finished<'a> {
+    metering: &'a Metering,
+    meter: &'a RouteMeter,
+    method: &'a str,
+    route: &'a str,
+    components: &'a str,
+    start: Instant,
+    memo: MemoUse,
+    tally: &'a Tally,
+}
+
+impl Finished<'_> {
+    fn record(self, answer: &Answer) {
+        let answered = Answered {
+            status: answer.status(),
+            elapsed: self.start.elapsed(),
+            memo: self.memo.used(),
+            bytes_out: answer.body_len(),
+        };
+        self.metering.request(self.meter, &answered, self.tally);
+        let (status, cpu_us) = (answered.status, self.tally.cpu_us());
+        let (method, route, memo) = (self.method, self.route, self.memo.as_str());
+        crate::log::access(
+            method,
+            route,
+            status,
+            self.start,
+            self.components,
+            memo,
+            cpu_us,
+        );
+    }
 }
 
 /// Serves one request: the one place that routes it and decides how it is answered.
@@ -77,19 +143,30 @@ where
     let start = Instant::now();
     // `--idle-exit` counts from the last request that arrived, routed or not.
     app.activity.record();
+    let method = request.method().as_str().to_owned();
+    let tally = Tally::default();
+    let finished = Finished {
+        metering: &app.metering,
+        meter: &app.metering.unrouted,
+        method: &method,
+        route: "-",
+        components: "-",
+        start,
+        memo: MemoUse::Off,
+        tally: &tally,
+    };
 
     // 2. Route, once: not found, wrong method, a wasi:http component, or a pure route.
-    let method = request.method().as_str().to_owned();
     let (route, params) = match app.route(&method, request.uri().path()) {
         Routed::Found { route, params } => (route, params),
         Routed::NotFound => {
             let answer = Answer::Whole(Reply::not_found());
-            crate::log::access(&method, "-", answer.status(), start, "-", "off");
+            finished.record(&answer);
             return answer;
         }
         Routed::MethodNotAllowed { allow } => {
             let answer = Answer::Whole(Reply::method_not_allowed(&allow));
-            crate::log::access(&method, "-", answer.status(), start, "-", "off");
+            finished.record(&answer);
             return answer;
         }
     };
@@ -97,10 +174,11 @@ where
     let deadline = start + route.timeout;
     let (answer, memo) = match route.proxy() {
         // The component streams the request and its response itself: steps 3–5 are its own.
-        Some(grants) => (
-            proxy(app, route, grants, request, deadline).await,
-            MemoUse::Off,
-        ),
+        Some(grants) => {
+            tally.bytes_in(content_length(request.headers()) as usize);
+            let answer = proxy(app, route, grants, request, deadline).await;
+            (answer, MemoUse::Off)
+        }
         None => {
             let (parts, body) = request.into_parts();
             let mut head = Head::of(&parts, Some(peer));
@@ -108,22 +186,25 @@ where
             match app.guards.admit(index, head.peer, &mut head.headers) {
                 Ok(()) => {
                     let body = Whole(body);
-                    let (reply, memo) = pure(app, route, head, params, body, deadline).await;
+                    let budget = Budget {
+                        deadline,
+                        tally: &tally,
+                    };
+                    let (reply, memo) = pure(app, route, head, params, body, budget).await;
                     (Answer::Whole(reply), memo)
                 }
                 Err(reply) => (Answer::Whole(reply), MemoUse::Off),
             }
         }
     };
-    let template = route.decl.path.as_str();
-    crate::log::access(
-        &method,
-        template,
-        answer.status(),
-        start,
-        &route.components,
-        memo.as_str(),
-    );
+    Finished {
+        meter: &route.meter,
+        route: route.decl.path.as_str(),
+        components: &route.components,
+        memo,
+        ..finished
+    }
+    .record(&answer);
     answer
 }
 
@@ -135,10 +216,13 @@ async fn pure(
     head: Head,
     params: Vec<(String, String)>,
     body: impl BodySource,
-    deadline: Instant,
+    budget: Budget<'_>,
 ) -> (Reply, MemoUse) {
-    match read_body(&route.label, route.decl.max_body, body, deadline).await {
-        Ok(body) => run(app, route, head, params, body, deadline).await,
+    match read_body(&route.label, route.decl.max_body, body, budget.deadline).await {
+        Ok(body) => {
+            budget.tally.bytes_in(body.len());
+            run(app, route, head, params, body, budget).await
+        }
         Err(reply) => (reply, MemoUse::Off),
     }
 }
@@ -189,6 +273,10 @@ where
     };
     let call = ProxyCall {
         limits: step.limits,
+        on_usage: Some(crate::metering::after_stream(
+            step.meter.clone(),
+            route.meter.clone(),
+        )),
         deadline,
         max_body: route.decl.max_body,
         max_response: step.max_response,
@@ -214,14 +302,14 @@ async fn run(
     mut head: Head,
     params: Vec<(String, String)>,
     body: Bytes,
-    deadline: Instant,
+    budget: Budget<'_>,
 ) -> (Reply, MemoUse) {
     // One snapshot for the whole request: the memo versions, the declared reads and every
     // `need` round read the same state of the store.
     let mut reader = app.effects.reader();
     if !route.memo {
         return (
-            execute(app, route, head, params, body, reader, deadline)
+            execute(app, route, head, params, body, reader, budget)
                 .await
                 .reply,
             MemoUse::Off,
@@ -240,7 +328,7 @@ async fn run(
         &params,
         &body,
     );
-    let execute = || execute(app, route, head, params, body, reader, deadline);
+    let execute = || execute(app, route, head, params, body, reader, budget);
     let (reply, how) = app.memo.answer(key, if_none_match, execute).await;
     (reply, MemoUse::Used(how))
 }
@@ -260,7 +348,7 @@ async fn execute(
     params: Vec<(String, String)>,
     body: Bytes,
     mut reader: Reader<'_>,
-    deadline: Instant,
+    budget: Budget<'_>,
 ) -> Fresh {
     for attempt in 1.. {
         let mut conflicted = false;
@@ -272,14 +360,14 @@ async fn execute(
             params,
             body,
             reader,
-            deadline,
+            budget,
             &mut conflicted,
         );
         let fresh = fresh.await;
         if !conflicted {
             return fresh;
         }
-        if attempt == MAX_ATTEMPTS || Instant::now() >= deadline {
+        if attempt == MAX_ATTEMPTS || Instant::now() >= budget.deadline {
             tracing::warn!(route = %route.label, "{}: writes still conflicting after {attempt} runs; nothing written", route.label);
             return fresh;
         }
@@ -302,9 +390,10 @@ async fn execute_once(
     params: Vec<(String, String)>,
     body: Bytes,
     mut reader: Reader<'_>,
-    deadline: Instant,
+    budget: Budget<'_>,
     conflicted: &mut bool,
 ) -> Fresh {
+    let Budget { deadline, tally } = budget;
     let mut read_clock = route
         .decl
         .reads
@@ -314,7 +403,10 @@ async fn execute_once(
     let declared = Effects::declared(&route.decl, &params, &head.query);
     let reading = reader.read(&route.decl, &declared);
     let reads = match tokio::time::timeout_at(deadline.into(), reading).await {
-        Ok(Ok(reads)) => reads,
+        Ok(Ok(reads)) => {
+            tally.reads(reads.len());
+            reads
+        }
         Err(_) => {
             tracing::warn!(route = %route.label, "{}: the deadline passed during the reads", route.label);
             let reply = Reply::deadline();
@@ -344,7 +436,7 @@ async fn execute_once(
     };
 
     // 4. Call the pure steps, with dynamic reads between calls.
-    let called = call_steps(app, route, input, &mut reader, &mut read_clock, deadline).await;
+    let called = call_steps(app, route, input, &mut reader, &mut read_clock, budget).await;
     let (response, writes) = match called {
         Ok(done) => done,
         Err(reply) => return Fresh { reply, read_clock },
@@ -365,7 +457,10 @@ async fn execute_once(
             read_clock,
         };
     }
-    if let Err(e) = app.effects.write(&route.decl, reader, writes).await {
+    let (writing, committing) = (writes.len(), Instant::now());
+    let written = app.effects.write(&route.decl, reader, writes).await;
+    app.metering.store_commit.observe(committing.elapsed());
+    if let Err(e) = written {
         if e.is_conflict() {
             tracing::info!(route = %route.label, "{}: {}; nothing written", route.label, crate::log::Chain(&e));
             *conflicted = true;
@@ -387,6 +482,7 @@ async fn execute_once(
     }
 
     // 6. Respond.
+    tally.writes(writing);
     Fresh { reply, read_clock }
 }
 
@@ -421,19 +517,22 @@ async fn call_steps(
     mut input: Input,
     reader: &mut Reader<'_>,
     read_clock: &mut bool,
-    deadline: Instant,
+    budget: Budget<'_>,
 ) -> Result<(Response, Vec<Write>), Reply> {
+    let Budget { deadline, tally } = budget;
     let mut writes = Vec::new();
     for (i, step) in route.steps.iter().enumerate() {
         let id = &step.component.id;
         let mut rounds = 0;
         loop {
             let (component, admitted) = load_and_admit(app, route, step, deadline).await?;
+            let mut usage = CallUsage::default();
             let called = app
                 .runtime
-                .call_pure(&component, step.limits, deadline, input)
+                .call_pure(&component, step.limits, deadline, input, &mut usage)
                 .await;
             drop(admitted);
+            step.meter.call(&usage, called.is_ok(), tally);
             let (outcome, returned) = called.map_err(|e| {
                 tracing::error!(
                     route = %route.label,
@@ -495,9 +594,9 @@ async fn call_steps(
                         tracing::warn!(route = %route.label, component = %id, "{}: the deadline passed during a read round", route.label);
                         return Err(Reply::deadline());
                     };
-                    input
-                        .reads
-                        .extend(results.map_err(|e| store_failed(route, &e))?);
+                    let results = results.map_err(|e| store_failed(route, &e))?;
+                    tally.reads(results.len());
+                    input.reads.extend(results);
                 }
             }
         }
@@ -598,8 +697,11 @@ pub async fn startup(app: &App) -> anyhow::Result<()> {
         headers: Vec::new(),
         peer: None,
     };
-    let deadline = Instant::now() + route.timeout;
-    let (reply, _) = run(app, route, head, Vec::new(), Bytes::new(), deadline).await;
+    let budget = Budget {
+        deadline: Instant::now() + route.timeout,
+        tally: &Tally::default(),
+    };
+    let (reply, _) = run(app, route, head, Vec::new(), Bytes::new(), budget).await;
     // Hosts sharing a store may start together: the seed's writes apply only while the
     // collection is empty, so all but one fail; that one's seed is as good as ours.
     if !(200..300).contains(&reply.status) && !app.effects.is_empty(&startup.when_empty).await? {

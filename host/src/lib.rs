@@ -17,8 +17,10 @@
 //!    access-log line, and `server` sends it.
 //!
 //! `app` builds everything once at start; `cli` is `nebula-host up|serve|check|inspect`;
-//! and for authors `new` (`scaffold`) and `componentize`;
-//! `admin` answers health probes on a listener of its own;
+//! and for authors `new` (`scaffold`) and `componentize`; for operators `usage` (`billing`)
+//! and `top`;
+//! `admin` answers health probes and `/metrics` (`metrics`) on a listener of its own;
+//! `metering` counts what each request and guest call used, and keeps the usage log;
 //! `manifest` validates the TOML the app is built from; `request` is the request as the pure
 //! path sees it. Dependencies between modules go one way (`module_graph` tests it).
 //!
@@ -39,6 +41,8 @@
 mod admin;
 mod admission;
 mod app;
+mod billing;
+mod build;
 pub mod cli;
 mod component;
 mod componentize;
@@ -48,11 +52,15 @@ mod handler;
 mod log;
 mod manifest;
 mod memo;
+mod metering;
+mod metrics;
+mod reload;
 mod reply;
 mod request;
 mod router;
 mod scaffold;
 mod server;
+mod top;
 
 #[cfg(test)]
 mod module_graph;

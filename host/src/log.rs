@@ -62,16 +62,25 @@ pub fn init(format: Format) {
 /// The access-log line of one request, at `info` under the target `nebula_host::access` (so
 /// `RUST_LOG=info,nebula_host::access=off` mutes it): method, route template (`-` when no route
 /// matched), status, microseconds until the response (its head, when streamed), the
-/// component(s), and how the memo took part (`hit`, `shared`, `miss`, or `off`).
-pub fn access(method: &str, route: &str, status: u16, start: Instant, component: &str, memo: &str) {
+/// component(s), how the memo took part (`hit`, `shared`, `miss`, or `off`), and the CPU time
+/// of the request's guest calls in µs (0 when none ran).
+pub fn access(
+    method: &str,
+    route: &str,
+    status: u16,
+    start: Instant,
+    component: &str,
+    memo: &str,
+    cpu_us: u64,
+) {
     // Field values are computed only when the line is enabled: muted, it costs a callsite check.
-    // The guest's CPU time (`cpu_us`) joins these fields once calls are metered.
     tracing::info!(
         target: "nebula_host::access",
         method = %method,
         route = %route,
         status,
         us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+        cpu_us,
         component = %component,
         memo = %memo,
     );

@@ -26,6 +26,7 @@ use crate::app::App;
 use crate::component::proxy::BoxError;
 use crate::handler::{self, Answer};
 pub use crate::manifest::DEFAULT_DRAIN;
+use crate::reload::Live;
 use crate::reply::Reply;
 
 /// A response body: whole for pure handlers, streamed for `wasi:http` components.
@@ -42,23 +43,25 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    serve_draining(app, listener, shutdown, DEFAULT_DRAIN).await
+    serve_draining(Live::new(app), listener, shutdown, DEFAULT_DRAIN).await
 }
 
 /// [`serve`], with in-flight requests given up to `drain` after `shutdown` resolves; those still
-/// running then are cut off (their connections closed).
+/// running then are cut off (their connections closed). Each request is served by the app live
+/// when it arrives (a reload swaps it); the server limits are those of the first app.
 pub async fn serve_draining(
-    app: Arc<App>,
+    live: Arc<Live>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
 ) -> anyhow::Result<()> {
+    // Copied out: holding the first app here would keep it alive after a reload.
+    let limits = live.app().server_limits;
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // A request head past `max_header_bytes` (or with more than hyper's 100 header fields, as
     // for `wasmtime serve`) gets 431 Request Header Fields Too Large before any routing.
-    let max_header = usize::try_from(app.server_limits.max_header_bytes).unwrap_or(usize::MAX);
-    let limits = app.server_limits;
+    let max_header = usize::try_from(limits.max_header_bytes).unwrap_or(usize::MAX);
     http.timer(TokioTimer::new())
         .keep_alive(true)
         .header_read_timeout(limits.header_timeout)
@@ -85,9 +88,11 @@ pub async fn serve_draining(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
+        let live = live.clone();
         let service = service_fn(move |req| {
-            let app = app.clone();
+            // Read once per request, not per connection: a kept-alive connection's next request
+            // goes to a reloaded app, while this one finishes on the app it started on.
+            let app = live.app();
             async move { Ok::<_, Infallible>(serve_one(&app, req, peer.ip()).await) }
         });
         let conn = http.serve_connection(TokioIo::new(stream), service);

@@ -33,6 +33,13 @@ fn json_logs_parse_line_by_line_with_one_access_line_per_request() -> Result<()>
         }
     }
     ensure!(access.len() == 3, "access lines: {access:#?}");
+    // The miss ran the guest, whose CPU time the line carries; the memo hit ran nothing.
+    ensure!(
+        access[0]["cpu_us"].as_u64().is_some_and(|us| us > 0),
+        "{:#?}",
+        access[0]
+    );
+    ensure!(access[1]["cpu_us"].as_u64() == Some(0), "{:#?}", access[1]);
     let fields = |e: &serde_json::Value| {
         (
             e["method"].as_str().map(str::to_owned),

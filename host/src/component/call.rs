@@ -1,7 +1,11 @@
 //! What bounds one call into a guest, and how its failure is named: the per-call limits, the
-//! memory limiter, the epoch deadline and [`CallError`]. Shared by pure calls (mod.rs) and
+//! memory limiter, the epoch deadline, [`CallError`], and what a call used ([`CallUsage`]: its
+//! thread CPU time, measured around each poll of the guest). Shared by pure calls (mod.rs) and
 //! `wasi:http` calls (proxy.rs); it knows neither world and never touches storage or HTTP.
 
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use wasmtime::{ResourceLimiter, Store, UpdateDeadline};
@@ -14,6 +18,79 @@ pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub struct CallLimits {
     pub memory: u64,
     pub timeout: Duration,
+}
+
+/// What one call used, as the host measured it (the `metering` module adds these up).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CallUsage {
+    /// CPU time of the thread(s) that polled the guest, summed over its polls: instantiation
+    /// and the guest's own code, not the time it spent waiting.
+    pub cpu: Duration,
+    /// From the start of instantiation to the call's end.
+    pub wall: Duration,
+    /// The part of `wall` spent instantiating.
+    pub instantiate: Duration,
+    /// The largest linear memory the guest had (the limiter sees every growth), in bytes.
+    pub peak_memory: u64,
+}
+
+/// Whether requests are metered: on unless `NEBULA_METERING=off`, which exists to measure
+/// metering's own cost (calls then skip the CPU clock and nothing is counted).
+pub fn metering_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("NEBULA_METERING").map_or(true, |v| v != "off"))
+}
+
+/// The CPU time the calling thread has used so far.
+pub(crate) fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux supports.
+    #[expect(unsafe_code, reason = "libc's clock_gettime has no safe binding")]
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+    let nanos = u32::try_from(ts.tv_nsec).unwrap_or(0);
+    Duration::new(secs, nanos)
+}
+
+/// The CPU time of a call's polls so far, shared with whoever waits for the call: a call cut off
+/// at its deadline on the slow lane is dropped there, and what it used still counts.
+#[derive(Debug, Default)]
+pub(super) struct CpuSpent(AtomicU64);
+
+impl CpuSpent {
+    pub(super) fn total(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+
+    fn add(&self, spent: Duration) {
+        let nanos = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+/// Runs `call`, adding the thread CPU time of each of its polls to `cpu`. A task may move
+/// between threads while it waits, so the clock is read around each poll, never across one.
+pub(super) async fn on_cpu_clock<F: Future>(call: F, cpu: &CpuSpent) -> F::Output {
+    if !metering_on() {
+        return call.await;
+    }
+    let mut call = pin!(call);
+    std::future::poll_fn(|cx| {
+        let before = thread_cpu();
+        let polled = call.as_mut().poll(cx);
+        cpu.add(thread_cpu().saturating_sub(before));
+        match polled {
+            Poll::Ready(out) => Poll::Ready(out),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Why a call produced no outcome.
@@ -87,16 +164,22 @@ impl Trapped {
     }
 }
 
-/// Caps linear memory and remembers whether the cap was what stopped the guest.
+/// Caps linear memory, remembers whether the cap was what stopped the guest, and the largest
+/// memory it granted.
 #[derive(Debug)]
 pub(super) struct Limiter {
     cap: u64,
     pub(super) denied: bool,
+    pub(super) peak: u64,
 }
 
 impl Limiter {
     pub(super) fn new(cap: u64) -> Limiter {
-        Limiter { cap, denied: false }
+        Limiter {
+            cap,
+            denied: false,
+            peak: 0,
+        }
     }
 }
 
@@ -107,8 +190,12 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         _: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let ok = desired as u64 <= self.cap;
+        let desired = desired as u64;
+        let ok = desired <= self.cap;
         self.denied |= !ok;
+        if ok {
+            self.peak = self.peak.max(desired);
+        }
         Ok(ok)
     }
     fn table_growing(
@@ -187,6 +274,42 @@ mod tests {
         assert_eq!(
             source.to_string(),
             "index out of bounds (unreachable executed)"
+        );
+    }
+
+    #[test]
+    fn the_limiter_remembers_the_largest_memory_it_granted_not_the_refused_one() {
+        let mut limiter = Limiter::new(1 << 20);
+        assert!(limiter.memory_growing(0, 64 << 10, None).unwrap());
+        assert!(limiter.memory_growing(64 << 10, 512 << 10, None).unwrap());
+        assert!(!limiter.memory_growing(512 << 10, 2 << 20, None).unwrap());
+        assert_eq!((limiter.peak, limiter.denied), (512 << 10, true));
+    }
+
+    #[tokio::test]
+    async fn the_cpu_clock_counts_a_polls_work_and_not_the_time_it_waits() {
+        let spent = CpuSpent::default();
+        let spun = on_cpu_clock(
+            async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Work measured by the same clock: 20 ms of this thread's CPU, however long
+                // the machine takes to give it.
+                let start = thread_cpu();
+                let mut n = 0u64;
+                while thread_cpu() - start < Duration::from_millis(20) {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+                thread_cpu() - start
+            },
+            &spent,
+        )
+        .await;
+        let cpu = spent.total();
+        assert!(cpu >= spun, "{cpu:?} < {spun:?}");
+        // The 100 ms asleep between the two polls is not on the clock.
+        assert!(
+            cpu < spun + Duration::from_millis(50),
+            "{cpu:?} vs {spun:?}"
         );
     }
 

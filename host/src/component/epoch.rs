@@ -54,6 +54,11 @@ impl Ticker {
         Ticker { shared }
     }
 
+    /// How many calls are running now: the instances in use.
+    pub fn in_use(&self) -> usize {
+        self.shared.running.load(Ordering::Relaxed)
+    }
+
     /// Marks a call as running until the guard drops.
     pub fn running(&self) -> Running {
         if self.shared.running.fetch_add(1, Ordering::AcqRel) == 0 {

@@ -43,13 +43,13 @@ pub use bindings::{
 };
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
-pub use call::{CallError, CallLimits, Source};
+pub use call::{CallError, CallLimits, CallUsage, Source, metering_on};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
 pub use v0_1::describe as describe_read_error;
 use virtual_wasi::{NeverWaits, PureWasi};
 
-use call::{Limiter, trap_at};
+use call::{CpuSpent, Limiter, on_cpu_clock, trap_at};
 use proxy::state::ProxyState;
 use proxy::{ProxyBody, ProxyCall, ProxyError};
 use stubs::PureState;
@@ -166,15 +166,23 @@ impl Pre {
         }
     }
 
-    /// Instantiates and calls `handle`, mapping a 0.1.0 component's input and outcome.
-    async fn call(&self, store: &mut Store<PureState>, input: &Input) -> wasmtime::Result<Outcome> {
+    /// Instantiates and calls `handle`, mapping a 0.1.0 component's input and outcome;
+    /// `instantiated` gets the moment the instance was ready (metering's instantiation time).
+    async fn call(
+        &self,
+        store: &mut Store<PureState>,
+        input: &Input,
+        instantiated: &mut Option<Instant>,
+    ) -> wasmtime::Result<Outcome> {
         match self {
             Pre::V0_2(pre) => {
                 let handler = pre.instantiate_async(&mut *store).await?;
+                *instantiated = Some(Instant::now());
                 handler.call_handle(store, input).await
             }
             Pre::V0_1(pre) => {
                 let handler = pre.instantiate_async(&mut *store).await?;
+                *instantiated = Some(Instant::now());
                 let outcome = handler.call_handle(store, &v0_1::input(input)).await?;
                 Ok(v0_1::outcome(outcome))
             }
@@ -497,15 +505,22 @@ impl Runtime {
         Ok((imports, exports, verdict))
     }
 
+    /// Instances in use now: calls running, pure and `wasi:http`.
+    pub fn instances_in_use(&self) -> usize {
+        self.ticker.in_use()
+    }
+
     /// Runs one pure call in a fresh instance, under `limits` and the request's `deadline`
     /// (whichever ends first). The input comes back with the outcome, for a next call. The
-    /// call starts inline and moves to the slow lane if it runs past a tick (see [`lane`]).
+    /// call starts inline and moves to the slow lane if it runs past a tick (see [`lane`]);
+    /// `usage` gets what it used, also when it fails (not when the slow lane dropped it).
     pub async fn call_pure(
         &self,
         component: &Loaded,
         limits: CallLimits,
         deadline: Instant,
         input: Input,
+        usage: &mut CallUsage,
     ) -> Result<(Outcome, Input), CallError> {
         let Some(pre) = &component.pre else {
             return Err(CallError::NotServable("pure"));
@@ -524,15 +539,24 @@ impl Runtime {
         let deadline = deadline.min(Instant::now() + limits.timeout);
         trap_at(&mut store, deadline);
         let (pre, running) = (pre.clone(), self.ticker.running());
+        let start = Instant::now();
+        let spent = Arc::new(CpuSpent::default());
+        let cpu = spent.clone();
         let call = async move {
             let _running = running;
+            let mut used = CallUsage::default();
+            let mut instantiated = None;
             let result = {
-                let call = std::pin::pin!(pre.call(&mut store, &input));
+                let call = std::pin::pin!(pre.call(&mut store, &input, &mut instantiated));
                 // A pure call never waits on the world (see virtual_wasi): one that does ends
-                // here.
-                NeverWaits::new(call).await
+                // here. The CPU clock is read around each poll, on whichever lane polls it.
+                on_cpu_clock(NeverWaits::new(call), &cpu).await
             };
-            match result {
+            used.cpu = cpu.total();
+            used.wall = start.elapsed();
+            used.instantiate = instantiated.map_or(used.wall, |at| at - start);
+            used.peak_memory = store.data().limiter.peak;
+            let result = match result {
                 Ok(Ok(outcome)) => Ok((outcome, input)),
                 Ok(Err(e)) => {
                     let panicked = panic::message(&e, &store);
@@ -544,13 +568,22 @@ impl Runtime {
                     ))
                 }
                 Err(waited) => Err(CallError::Trap(waited.into())),
-            }
+            };
+            (result, used)
         };
-        match lane::run(&component.habit, deadline, call).await {
-            Ok(result) => result,
-            Err(lane::Unfinished::Deadline) => Err(CallError::Timeout(limits.timeout)),
-            Err(lane::Unfinished::Dropped) => Err(CallError::Cancelled),
-        }
+        // Cut off on the slow lane, a call is dropped there: what it used is what the clock saw.
+        let cut_off = || CallUsage {
+            cpu: spent.total(),
+            wall: start.elapsed(),
+            ..CallUsage::default()
+        };
+        let (result, used) = match lane::run(&component.habit, deadline, call).await {
+            Ok(ran) => ran,
+            Err(lane::Unfinished::Deadline) => (Err(CallError::Timeout(limits.timeout)), cut_off()),
+            Err(lane::Unfinished::Dropped) => (Err(CallError::Cancelled), cut_off()),
+        };
+        *usage = used;
+        result
     }
 
     /// Serves one request with a fresh instance of a `wasi:http/proxy` component (see

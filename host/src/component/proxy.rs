@@ -37,16 +37,24 @@ pub use grants::{Grants, Origin};
 
 use crate::manifest::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS};
 
-use super::call::{CallError, CallLimits, Limiter, Source, trap_at};
+use super::call::{
+    CallError, CallLimits, CallUsage, CpuSpent, Limiter, Source, on_cpu_clock, trap_at,
+};
 use super::epoch::Ticker;
 use super::lane::{Habit, Unfinished};
 use super::purity::Refused;
 use state::ProxyState;
 
+/// Told what a proxy call used once its guest is done (after the response has streamed), and
+/// whether it ended well.
+pub type OnUsage = Arc<dyn Fn(&CallUsage, bool) + Send + Sync>;
+
 /// One request's settings, from its route.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct ProxyCall<'a> {
     pub limits: CallLimits,
+    /// Where the call's usage goes (metering).
+    pub on_usage: Option<OnUsage>,
     /// The request's deadline: the guest's run, outbound calls and body streaming included.
     pub deadline: Instant,
     /// The route's request body limit.
@@ -100,6 +108,16 @@ pub(super) fn prepare(
 
 /// What the guest's `response-outparam.set` delivers.
 type Delivered = Result<http::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>, ErrorCode>;
+
+impl std::fmt::Debug for ProxyCall<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyCall")
+            .field("limits", &self.limits)
+            .field("max_body", &self.max_body)
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
+}
 
 /// The engine-wide parts a proxy call needs.
 pub(super) struct Host<'a> {
@@ -163,38 +181,63 @@ where
         let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
         let (label, limits) = (call.label.to_owned(), call.limits);
         let owner = id.clone();
+        let on_usage = call.on_usage.clone();
         tokio::spawn(async move {
             let _held = (running, held);
+            let start = Instant::now();
+            let spent = Arc::new(CpuSpent::default());
+            let cpu = spent.clone();
             let guest = async move {
+                let mut usage = CallUsage::default();
+                let mut instantiated = None;
                 let ran = tokio::time::timeout_at(deadline.into(), async {
                     let proxy = pre
                         .instantiate_async(&mut store)
                         .await
                         .map_err(|e| called(&store, limits, e))?;
+                    instantiated = Some(Instant::now());
                     proxy
                         .wasi_http_incoming_handler()
                         .call_handle(&mut store, req, out)
                         .await
                         .map_err(|e| called(&store, limits, e))
-                })
-                .await;
-                (ran, store)
+                });
+                // Read around each poll, on whichever lane polls it.
+                let ran = on_cpu_clock(ran, &cpu).await;
+                usage.cpu = cpu.total();
+                usage.wall = start.elapsed();
+                usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
+                usage.peak_memory = store.data().limiter.peak;
+                (ran, store, usage)
             };
             // As a pure call: inline first, on the slow lane once it has run a tick; a guest
-            // still there at the deadline is cut off by the lane, whatever its own trap does.
-            let (result, store) = match super::lane::run(&habit, deadline, guest).await {
-                Ok((ran, store)) => {
+            // still there at the deadline is cut off by the lane, whatever its own trap does,
+            // and what it used is what the CPU clock saw.
+            let cut_off = || CallUsage {
+                cpu: spent.total(),
+                wall: start.elapsed(),
+                ..CallUsage::default()
+            };
+            let (result, store, usage) = match super::lane::run(&habit, deadline, guest).await {
+                Ok((ran, store, usage)) => {
                     let result = match ran {
                         Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
                         Ok(Ok(())) => Err(ProxyError::NoResponse),
                         Ok(Err(e)) => Err(e),
                         Err(_) => Err(CallError::Timeout(limits.timeout).into()),
                     };
-                    (result, Some(store))
+                    (result, Some(store), usage)
                 }
-                Err(Unfinished::Deadline) => (Err(CallError::Timeout(limits.timeout).into()), None),
+                Err(Unfinished::Deadline) => {
+                    let late = Err(CallError::Timeout(limits.timeout).into());
+                    (late, None, cut_off())
+                }
                 Err(Unfinished::Dropped) => {
                     failed.store(true, Ordering::Release);
+                    if let Some(on_usage) = on_usage {
+                        // Dropped at shutdown: counted as a failed call.
+                        on_usage(&cut_off(), false);
+                    }
                     return Err(CallError::Cancelled.into());
                 }
             };
@@ -206,6 +249,9 @@ where
                 };
                 let e = crate::log::Chain(e);
                 tracing::error!(route = %label, component = %owner, "{label}: component `{owner}`{when} {e}");
+            }
+            if let Some(on_usage) = on_usage {
+                on_usage(&usage, result.is_ok());
             }
             // Dropping the store drops an unset response-outparam, which wakes the caller.
             drop(store);

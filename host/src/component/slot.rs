@@ -34,6 +34,10 @@ pub struct Slot {
     /// One reload at a time; others wait for it.
     loading: tokio::sync::Mutex<()>,
     sweeper: Arc<Notify>,
+    /// Times the component was loaded (at start, and again after idling), for `/metrics`.
+    pub loads: AtomicU64,
+    /// Times it was unloaded for idling.
+    pub unloads: AtomicU64,
 }
 
 impl std::fmt::Debug for Slot {
@@ -57,6 +61,8 @@ impl Slot {
             last_used: AtomicU64::new(now_ms()),
             loading: tokio::sync::Mutex::new(()),
             sweeper: sweeper.notify.clone(),
+            loads: AtomicU64::new(1),
+            unloads: AtomicU64::new(0),
         });
         sweeper
             .slots
@@ -102,6 +108,7 @@ impl Slot {
             });
         }
         tracing::info!(component = %self.id, "component `{}`: loaded again after idling", self.id);
+        self.loads.fetch_add(1, Ordering::Relaxed);
         let loaded = Arc::new(loaded);
         *self.loaded.lock().expect("slot lock") = Some(loaded.clone());
         self.upgrade_later(&loaded);
@@ -116,6 +123,7 @@ impl Slot {
         let expires = self.last_used.load(Ordering::Relaxed).saturating_add(ttl);
         if expires <= now {
             *loaded = None;
+            self.unloads.fetch_add(1, Ordering::Relaxed);
             tracing::info!(component = %self.id, "component `{}`: unloaded after idling", self.id);
             None
         } else {

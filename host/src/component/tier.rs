@@ -169,12 +169,18 @@ mod tests {
         let spinner = runtime.load("spinner", &guest("spin")).expect("loads");
         assert_eq!(spinner.tier, Tier::Baseline);
         let err = runtime
-            .call_pure(&spinner, LIMITS, far(), input(""))
+            .call_pure(&spinner, LIMITS, far(), input(""), &mut Default::default())
             .await
             .expect_err("an endless loop cannot answer");
         assert!(matches!(err, CallError::Timeout(_)), "{err}");
         let calm = runtime
-            .call_pure(&spinner, LIMITS, far(), input("calm=1"))
+            .call_pure(
+                &spinner,
+                LIMITS,
+                far(),
+                input("calm=1"),
+                &mut Default::default(),
+            )
             .await;
         assert!(matches!(calm, Ok((Outcome::Respond(_), _))), "{calm:?}");
     }
@@ -193,9 +199,17 @@ mod tests {
             )
             .expect("cranelift compiles it");
         assert_eq!(optimized.tier, Tier::Optimized);
-        let a = runtime.call_pure(&hello, LIMITS, far(), input("")).await;
+        let a = runtime
+            .call_pure(&hello, LIMITS, far(), input(""), &mut Default::default())
+            .await;
         let b = runtime
-            .call_pure(&optimized, LIMITS, far(), input(""))
+            .call_pure(
+                &optimized,
+                LIMITS,
+                far(),
+                input(""),
+                &mut Default::default(),
+            )
             .await;
         assert!(a.is_ok(), "{a:?}");
         let outcome = |r: Result<(Outcome, Input), CallError>| r.ok().map(|(o, _)| o);
