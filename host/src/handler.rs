@@ -333,7 +333,14 @@ async fn run(
     (reply, MemoUse::Used(how))
 }
 
+/// Runs of one request whose writes conflict (see [`Effects::write`]), each from fresh reads.
+const MAX_ATTEMPTS: u32 = 3;
+
 /// Reads, calls and writes for one request; also says whether the handler read the clock.
+///
+/// A request whose writes conflict runs again, whole, from a fresh snapshot (up to
+/// [`MAX_ATTEMPTS`] runs within its one deadline), then answers 503 with `Retry-After`. Only
+/// routes that write can conflict, and those are never memoized: a conflict stores nothing.
 async fn execute(
     app: &App,
     route: &Route,
@@ -342,6 +349,49 @@ async fn execute(
     body: Bytes,
     mut reader: Reader<'_>,
     budget: Budget<'_>,
+) -> Fresh {
+    for attempt in 1.. {
+        let mut conflicted = false;
+        let (head, params, body) = (head.clone(), params.clone(), body.clone());
+        let fresh = execute_once(
+            app,
+            route,
+            head,
+            params,
+            body,
+            reader,
+            budget,
+            &mut conflicted,
+        );
+        let fresh = fresh.await;
+        if !conflicted {
+            return fresh;
+        }
+        if attempt == MAX_ATTEMPTS || Instant::now() >= budget.deadline {
+            tracing::warn!(route = %route.label, "{}: writes still conflicting after {attempt} runs; nothing written", route.label);
+            return fresh;
+        }
+        tracing::info!(route = %route.label, "{}: running the request again from fresh reads (run {} of {MAX_ATTEMPTS})", route.label, attempt + 1);
+        reader = app.effects.reader();
+    }
+    unreachable!("the loop returns by its last attempt")
+}
+
+/// One run of [`execute`]; `conflicted` is set when its writes conflicted (nothing was written,
+/// and the reply is the 503 to send if no run is left).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "execute's arguments and the conflict flag"
+)]
+async fn execute_once(
+    app: &App,
+    route: &Route,
+    head: Head,
+    params: Vec<(String, String)>,
+    body: Bytes,
+    mut reader: Reader<'_>,
+    budget: Budget<'_>,
+    conflicted: &mut bool,
 ) -> Fresh {
     let Budget { deadline, tally } = budget;
     let mut read_clock = route
@@ -408,9 +458,15 @@ async fn execute(
         };
     }
     let (writing, committing) = (writes.len(), Instant::now());
-    let written = app.effects.write(&route.decl, writes).await;
+    let written = app.effects.write(&route.decl, reader, writes).await;
     app.metering.store_commit.observe(committing.elapsed());
     if let Err(e) = written {
+        if e.is_conflict() {
+            tracing::info!(route = %route.label, "{}: {}; nothing written", route.label, crate::log::Chain(&e));
+            *conflicted = true;
+            let reply = Reply::store_unavailable();
+            return Fresh { reply, read_clock };
+        }
         tracing::error!(
             route = %route.label,
             "{}: writes not applied: {}",

@@ -109,6 +109,12 @@ reads = [{ name = "first", op = "get", collection = "kv", key = "{key}" }]
 memo = false
 
 [[routes]]
+route = "POST /append/{key}"
+component = "probe"
+reads = [{ name = "value", op = "get", collection = "kv", key = "{key}" }]
+may_write = ["kv", "hits"]
+
+[[routes]]
 route = "GET /peek/{collection}/{key}"
 component = "probe"
 may_read = ["kv"]
@@ -150,7 +156,7 @@ fn manifest(dir: &Path) -> Result<PathBuf> {
 }
 
 /// A host serving [`ROUTES`] on `store` (for redb, a fresh data folder the harness owns).
-fn probe_host(dir: &Path, store: &TestStore) -> Result<Host> {
+pub(crate) fn probe_host(dir: &Path, store: &TestStore) -> Result<Host> {
     store.host(&manifest(dir)?, &[])
 }
 
@@ -176,12 +182,12 @@ pub(crate) fn send(
     Ok(text)
 }
 
-fn put(host: &Host, key: &str, value: &str) -> Result<()> {
+pub(crate) fn put(host: &Host, key: &str, value: &str) -> Result<()> {
     send(host, "PUT", &format!("/kv/{key}"), value, 200).map(drop)
 }
 
 /// The value of `kv/{key}`, `None` when the probe answers 404.
-fn value(host: &Host, key: &str) -> Result<Option<String>> {
+pub(crate) fn value(host: &Host, key: &str) -> Result<Option<String>> {
     let path = format!("/kv/{key}");
     let response = host.get(&path).with_context(|| format!("GET {path}"))?;
     match response.status {
@@ -191,7 +197,7 @@ fn value(host: &Host, key: &str) -> Result<Option<String>> {
     }
 }
 
-fn counter(host: &Host, key: &str) -> Result<i64> {
+pub(crate) fn counter(host: &Host, key: &str) -> Result<i64> {
     let text = send(host, "GET", &format!("/count/{key}"), "", 200)?;
     text.trim()
         .parse()

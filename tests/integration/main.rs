@@ -10,6 +10,7 @@ mod authoring;
 mod browser;
 mod cache;
 mod cluster;
+mod conflicts;
 mod demo;
 mod effects;
 mod failures;

@@ -4,9 +4,10 @@
 //! never voted, writes nothing. The count stays a counter, so concurrent votes of different
 //! visitors are never lost (the host adds inside its write transaction).
 //!
-//! One race is left: the same visitor voting twice at the very same moment (two requests that
-//! both read "no record") counts twice. Closing it needs a conditional write the store does
-//! not offer; the rate limit bounds what it can add.
+//! The same visitor voting twice at the very same moment (two requests that both read "no
+//! record") counts once: the record is read with `get` and written by the same request, so the
+//! host commits the writes only if the record is still as read, and otherwise runs the request
+//! again, which then finds the record and writes nothing.
 
 use alloc::format;
 use alloc::string::String;

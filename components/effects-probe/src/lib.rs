@@ -18,6 +18,7 @@
 //! | `POST /bad/{what}/{key}` | — | a granted put of `kv/{key}` plus one bad write: `grant` (a put to `secret`), `index` (an undeclared index key), `put-counter` (a put to `hits`), `add-plain` (an add to `kv`), `overflow` (two adds that overflow `hits/{key}`), or `status` (no bad write, but status 1000); the host must write nothing and answer 500 |
 //! | `PUT /by-query` | — | puts `kv/X` = `stored`, where X is the query parameter `x` as the SDK's `query_param` reads it; 200 |
 //! | `GET /by-query` | `value` (get `kv/{query.x}`: the host reads the query) | 200 with the value, 404 when absent |
+//! | `POST /append/{key}?spin=N` | `value` (get `kv/{key}`) | counts to N, then puts `kv/{key}` = the value read + `+` and adds 1 to `hits/{key}` (a read-modify-write of the key); 200 with the new value |
 //! | `POST /pipe/{key}`, `POST /pipe-trap/{key}` | — | step without carried data: puts `kv/{key}-1` = `one` and passes `step 1 saw BODY` on; step with carried data: puts `kv/{key}-2` = `two` and answers 200 with the carried data |
 //!
 //! Any other route answers 404 naming it.
@@ -46,6 +47,7 @@ impl Guest for Probe {
             ("GET", "/lookup/{key}") => lookup(&input),
             ("GET", "/peek/{collection}/{key}") => peek(&input),
             ("GET", "/twice/{key}") => twice(&input),
+            ("POST", "/append/{key}") => append(&input),
             ("POST", "/bad/{what}/{key}") => bad(&input),
             ("POST", "/pipe/{key}" | "/pipe-trap/{key}") => pipe(&input),
             (method, route) => text(
@@ -173,13 +175,7 @@ fn twice(input: &Input) -> Outcome {
             format!("first: {}\nagain: {}\n", render(first), render(again)),
         );
     }
-    let spins: u64 = query_param(&input.request.query, "spin")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let mut turns: u64 = 0;
-    for _ in 0..spins {
-        turns = core::hint::black_box(turns.wrapping_add(1));
-    }
+    busy(input);
     Outcome::Need(vec![Read {
         name: "again".to_string(),
         op: ReadOp::Get(Key {
@@ -187,6 +183,33 @@ fn twice(input: &Input) -> Outcome {
             key: key(input).to_string(),
         }),
     }])
+}
+
+/// Appends `+` to `kv/{key}` as read (absent: empty) after a busy pause, and counts the append in
+/// `hits/{key}`: the host commits it only if `kv/{key}` is still as read, so no append is lost
+/// and each counted one is in the value.
+fn append(input: &Input) -> Outcome {
+    let mut value = match read(&input.reads, "value") {
+        Some(Ok(ReadValue::Value(value))) => value.clone().unwrap_or_default(),
+        other => return unexpected("value", other),
+    };
+    busy(input);
+    value.push(b'+');
+    let key = key(input);
+    let body = lossy(&value);
+    let writes = vec![write::put("kv", key, value), write::add("hits", key, 1)];
+    with_writes(200, body, writes)
+}
+
+/// Counts to the query parameter `spin` (0 when absent): a busy pause a test can write during.
+fn busy(input: &Input) {
+    let spins: u64 = query_param(&input.request.query, "spin")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let mut turns: u64 = 0;
+    for _ in 0..spins {
+        turns = core::hint::black_box(turns.wrapping_add(1));
+    }
 }
 
 /// A granted put of `kv/{key}` plus one write the host must refuse (or fail to apply), or a

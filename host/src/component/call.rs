@@ -4,6 +4,7 @@
 //! `wasi:http` calls (proxy.rs); it knows neither world and never touches storage or HTTP.
 
 use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -57,9 +58,22 @@ pub(crate) fn thread_cpu() -> Duration {
     Duration::new(secs, nanos)
 }
 
+/// CPU time added up across polls, readable while the call still runs: a caller that stops
+/// waiting at the deadline (see `lane`) still learns what the guest used until then.
+#[derive(Debug, Default)]
+pub(super) struct CpuClock {
+    nanos: AtomicU64,
+}
+
+impl CpuClock {
+    pub(super) fn used(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
+}
+
 /// Runs `call`, adding the thread CPU time of each of its polls to `cpu`. A task may move
 /// between threads while it waits, so the clock is read around each poll, never across one.
-pub(super) async fn on_cpu_clock<F: Future>(call: F, cpu: &mut Duration) -> F::Output {
+pub(super) async fn on_cpu_clock<F: Future>(call: F, cpu: &CpuClock) -> F::Output {
     if !metering_on() {
         return call.await;
     }
@@ -67,7 +81,9 @@ pub(super) async fn on_cpu_clock<F: Future>(call: F, cpu: &mut Duration) -> F::O
     std::future::poll_fn(|cx| {
         let before = thread_cpu();
         let polled = call.as_mut().poll(cx);
-        *cpu += thread_cpu().saturating_sub(before);
+        let spent = thread_cpu().saturating_sub(before);
+        let spent = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+        cpu.nanos.fetch_add(spent, Ordering::Relaxed);
         match polled {
             Poll::Ready(out) => Poll::Ready(out),
             Poll::Pending => Poll::Pending,
@@ -191,13 +207,23 @@ impl ResourceLimiter for Limiter {
     }
 }
 
-/// Makes the store's guest yield at every epoch tick and trap with [`DeadlineExceeded`] once
-/// `deadline` has passed. The epoch ticks only while calls run (see `epoch`).
+/// Makes the store's guest yield at every epoch tick but the first, and trap with
+/// [`DeadlineExceeded`] once `deadline` has passed. The epoch ticks only while calls run (see
+/// `epoch`).
+///
+/// Why not yield at the first tick: ticks come every [`epoch::TICK`](super::epoch::TICK) from
+/// one thread, so a short call that happens to straddle one would yield, move to the slow lane
+/// (see `lane`) and wait there behind whatever loops. Only a call that ran through a whole tick
+/// yields.
 pub(super) fn trap_at<T: 'static>(store: &mut Store<T>, deadline: Instant) {
     store.set_epoch_deadline(1);
+    let mut ticks = 0u32;
     store.epoch_deadline_callback(move |_| {
+        ticks = ticks.saturating_add(1);
         if Instant::now() >= deadline {
             Err(wasmtime::Error::new(DeadlineExceeded))
+        } else if ticks == 1 {
+            Ok(UpdateDeadline::Continue(1))
         } else {
             Ok(UpdateDeadline::Yield(1))
         }
@@ -261,7 +287,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_cpu_clock_counts_a_polls_work_and_not_the_time_it_waits() {
-        let mut cpu = Duration::ZERO;
+        let clock = CpuClock::default();
         let spun = on_cpu_clock(
             async {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -274,9 +300,10 @@ mod tests {
                 }
                 thread_cpu() - start
             },
-            &mut cpu,
+            &clock,
         )
         .await;
+        let cpu = clock.used();
         assert!(cpu >= spun, "{cpu:?} < {spun:?}");
         // The 100 ms asleep between the two polls is not on the clock.
         assert!(

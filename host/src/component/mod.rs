@@ -34,13 +34,13 @@ use bytes::Bytes;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 
+/// The effects layer's tests build writes by hand.
+#[cfg(test)]
+pub use bindings::{Add, IndexKey, Put};
 pub use bindings::{
     Direction, Entry, Header, Input, Key, ListQuery, Outcome, Page, Param, PassOn, Read, ReadError,
     ReadOp, ReadResult, ReadValue, Request, RespondWith, Response, Write,
 };
-/// The effects layer's tests build writes by hand.
-#[cfg(test)]
-pub use bindings::{IndexKey, Put};
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, CallUsage, Source, metering_on};
@@ -49,7 +49,7 @@ pub use tier::{Tier, Tiers};
 pub use v0_1::describe as describe_read_error;
 use virtual_wasi::{NeverWaits, PureWasi};
 
-use call::{Limiter, on_cpu_clock, trap_at};
+use call::{CpuClock, Limiter, on_cpu_clock, trap_at};
 use proxy::state::ProxyState;
 use proxy::{ProxyBody, ProxyCall, ProxyError};
 use stubs::PureState;
@@ -235,6 +235,8 @@ pub struct Loaded {
     pre: Option<Pre>,
     /// Set for a `wasi:http/proxy` component: pre-instantiated, or refused for its imports.
     proxy: Option<proxy::Prepared>,
+    /// Whether its calls start inline or on the slow lane (see [`lane`]).
+    habit: Arc<lane::Habit>,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -453,6 +455,7 @@ impl Runtime {
             pending,
             pre,
             proxy,
+            habit: Arc::default(),
         })
     }
 
@@ -533,19 +536,22 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        trap_at(&mut store, deadline.min(Instant::now() + limits.timeout));
+        let deadline = deadline.min(Instant::now() + limits.timeout);
+        trap_at(&mut store, deadline);
         let (pre, running) = (pre.clone(), self.ticker.running());
+        let (start, clock) = (Instant::now(), Arc::new(CpuClock::default()));
+        let cpu = clock.clone();
         let call = async move {
             let _running = running;
             let mut used = CallUsage::default();
-            let start = Instant::now();
             let mut instantiated = None;
             let result = {
                 let call = std::pin::pin!(pre.call(&mut store, &input, &mut instantiated));
                 // A pure call never waits on the world (see virtual_wasi): one that does ends
                 // here. The CPU clock is read around each poll, on whichever lane polls it.
-                on_cpu_clock(NeverWaits::new(call), &mut used.cpu).await
+                on_cpu_clock(NeverWaits::new(call), &cpu).await
             };
+            used.cpu = cpu.used();
             used.wall = start.elapsed();
             used.instantiate = instantiated.map_or(used.wall, |at| at - start);
             used.peak_memory = store.data().limiter.peak;
@@ -564,9 +570,22 @@ impl Runtime {
             };
             (result, used)
         };
-        let (result, used) = lane::run(call)
-            .await
-            .unwrap_or((Err(CallError::Cancelled), CallUsage::default()));
+        let (result, used) = match lane::run(&component.habit, deadline, call).await {
+            Ok(done) => done,
+            // Still running on the slow lane (until its own trap): what it used so far.
+            Err(unfinished) => {
+                let used = CallUsage {
+                    cpu: clock.used(),
+                    wall: start.elapsed(),
+                    ..CallUsage::default()
+                };
+                let error = match unfinished {
+                    lane::Unfinished::Deadline => CallError::Timeout(limits.timeout),
+                    lane::Unfinished::Dropped => CallError::Cancelled,
+                };
+                (Err(error), used)
+            }
+        };
         *usage = used;
         result
     }
@@ -592,7 +611,8 @@ impl Runtime {
             engine: &self.engine,
             ticker: &self.ticker,
         };
-        proxy::call(host, pre, &component.id, call, request, held).await
+        let habit = component.habit.clone();
+        proxy::call(host, pre, &component.id, habit, call, request, held).await
     }
 }
 

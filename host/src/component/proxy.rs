@@ -37,8 +37,11 @@ pub use grants::{Grants, Origin};
 
 use crate::manifest::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS};
 
-use super::call::{CallError, CallLimits, CallUsage, Limiter, Source, on_cpu_clock, trap_at};
+use super::call::{
+    CallError, CallLimits, CallUsage, CpuClock, Limiter, Source, on_cpu_clock, trap_at,
+};
 use super::epoch::Ticker;
+use super::lane::{Habit, Unfinished};
 use super::purity::Refused;
 use state::ProxyState;
 
@@ -131,6 +134,7 @@ pub(super) async fn call<B>(
     host: Host<'_>,
     pre: &ProxyPre<ProxyState>,
     id: &str,
+    habit: Arc<Habit>,
     call: ProxyCall<'_>,
     request: http::Request<B>,
     held: impl Send + 'static,
@@ -177,10 +181,13 @@ where
         let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
         let (label, limits) = (call.label.to_owned(), call.limits);
         let on_usage = call.on_usage.clone();
+        let owner = id.clone();
         tokio::spawn(async move {
             let _held = (running, held);
+            let (start, clock) = (Instant::now(), Arc::new(CpuClock::default()));
+            let cpu = clock.clone();
             let guest = async move {
-                let (start, mut usage) = (Instant::now(), CallUsage::default());
+                let mut usage = CallUsage::default();
                 let mut instantiated = None;
                 let ran = tokio::time::timeout_at(deadline.into(), async {
                     let proxy = pre
@@ -195,26 +202,42 @@ where
                         .map_err(|e| called(&store, limits, e))
                 });
                 // Read around each poll, on whichever lane polls it.
-                let ran = on_cpu_clock(ran, &mut usage.cpu).await;
+                let ran = on_cpu_clock(ran, &cpu).await;
+                usage.cpu = cpu.used();
                 usage.wall = start.elapsed();
                 usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
                 usage.peak_memory = store.data().limiter.peak;
                 (ran, store, usage)
             };
-            // As a pure call: inline first, on the slow lane once it has run a tick.
-            let Some((ran, store, usage)) = super::lane::run(guest).await else {
-                failed.store(true, Ordering::Release);
-                if let Some(on_usage) = on_usage {
-                    // Dropped at shutdown: counted as a failed call, its use unknown.
-                    on_usage(&CallUsage::default(), false);
+            // As a pure call: inline first, on the slow lane once it has run a tick; a guest
+            // still there at the deadline is cut off by the lane, whatever its own trap does.
+            let (result, store, usage) = match super::lane::run(&habit, deadline, guest).await {
+                Ok((ran, store, usage)) => {
+                    let result = match ran {
+                        Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
+                        Ok(Ok(())) => Err(ProxyError::NoResponse),
+                        Ok(Err(e)) => Err(e),
+                        Err(_) => Err(CallError::Timeout(limits.timeout).into()),
+                    };
+                    (result, Some(store), usage)
                 }
-                return Err(CallError::Cancelled.into());
-            };
-            let result = match ran {
-                Ok(Ok(())) if responded.load(Ordering::Acquire) => Ok(()),
-                Ok(Ok(())) => Err(ProxyError::NoResponse),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(CallError::Timeout(limits.timeout).into()),
+                Err(unfinished) => {
+                    // Still running on the slow lane: what it used until now.
+                    let usage = CallUsage {
+                        cpu: clock.used(),
+                        wall: start.elapsed(),
+                        ..CallUsage::default()
+                    };
+                    if unfinished == Unfinished::Dropped {
+                        failed.store(true, Ordering::Release);
+                        if let Some(on_usage) = on_usage {
+                            on_usage(&usage, false);
+                        }
+                        return Err(CallError::Cancelled.into());
+                    }
+                    let timeout = CallError::Timeout(limits.timeout).into();
+                    (Err(timeout), None, usage)
+                }
             };
             if let Err(e) = &result {
                 failed.store(true, Ordering::Release);
@@ -222,9 +245,8 @@ where
                     true => ", after its response began (so the response is cut off),",
                     false => "",
                 };
-                let id = &store.data().hooks.id;
                 let e = crate::log::Chain(e);
-                tracing::error!(route = %label, component = %id, "{label}: component `{id}`{when} {e}");
+                tracing::error!(route = %label, component = %owner, "{label}: component `{owner}`{when} {e}");
             }
             if let Some(on_usage) = on_usage {
                 on_usage(&usage, result.is_ok());
@@ -235,7 +257,19 @@ where
         })
     };
 
-    match rx.await {
+    // The task can end before the store is dropped (its guest cut off at the deadline on the
+    // slow lane, which drops it later): then the task, not the channel, has the answer.
+    let mut task = task;
+    let delivered = tokio::select! {
+        biased;
+        delivered = rx => delivered,
+        ended = &mut task => return match ended {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Err(ProxyError::NoResponse),
+            Err(e) => Err(CallError::Task(e).into()),
+        },
+    };
+    match delivered {
         // The request body went over `max_body` before the response began: 413 rather than
         // whatever the guest made of its failed read.
         Ok(Ok(_)) if overflowed.load(Ordering::Acquire) => {

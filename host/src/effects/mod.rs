@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::component::{Key, ListQuery, Read, ReadError, ReadOp, ReadResult, ReadValue, Write};
 use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl, StoreDecl, StoreUrl};
-pub use ops::{ListRequest, ReadRequest, WriteOp};
+pub use ops::{ListRequest, ReadRequest, Seen, WriteOp};
 pub use store::{
     CollectionSchema, EtcdConfig, EtcdStore, RedbStore, Schema, Snapshot, Storage, StoreError,
 };
@@ -52,6 +52,12 @@ impl EffectsError {
     /// succeed later.
     pub fn is_retryable(&self) -> bool {
         matches!(self, EffectsError::Store(e) if e.is_retryable())
+    }
+
+    /// A key the request read and writes changed meanwhile: nothing was written, and running
+    /// the request again from fresh reads may succeed at once.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, EffectsError::Store(StoreError::Conflict(_)))
     }
 }
 
@@ -134,6 +140,7 @@ impl Effects {
         Reader {
             effects: self,
             snapshot: None,
+            got: BTreeSet::new(),
         }
     }
 
@@ -279,7 +286,18 @@ impl Effects {
 
     /// Checks every write against the route's grants and the collections' kinds, then applies
     /// them all in one durable transaction. Nothing is written unless every check passes.
-    pub async fn write(&self, route: &RouteDecl, writes: Vec<Write>) -> Result<(), EffectsError> {
+    ///
+    /// A key the request read with `get` (through `reader`, its snapshot, which ends here) and
+    /// now writes must still be as it was read: otherwise nothing is written and the error is
+    /// [`StoreError::Conflict`], on which the request runs again from fresh reads. Other reads
+    /// are not checked: a counter read, or a read of a key the request does not write, never
+    /// makes a request conflict.
+    pub async fn write(
+        &self,
+        route: &RouteDecl,
+        reader: Reader<'_>,
+        writes: Vec<Write>,
+    ) -> Result<(), EffectsError> {
         if writes.is_empty() {
             return Ok(());
         }
@@ -287,6 +305,9 @@ impl Effects {
             .into_iter()
             .map(|w| self.check_write(route, w))
             .collect::<Result<Vec<_>, _>>()?;
+        // First, like the seed guard below: the check is of the state before the writes.
+        let preconditions = reader.preconditions(&ops)?;
+        ops.splice(0..0, preconditions);
         if route.internal
             && let Some(collection) = &self.seed_guard
         {
@@ -371,6 +392,8 @@ impl Effects {
 pub struct Reader<'e> {
     effects: &'e Effects,
     snapshot: Option<Box<dyn Snapshot>>,
+    /// (collection, key) of every storage `get` so far: the reads a write may depend on.
+    got: BTreeSet<(String, String)>,
 }
 
 impl Reader<'_> {
@@ -409,6 +432,9 @@ impl Reader<'_> {
         for (i, read) in reads.iter().enumerate() {
             match self.effects.check_read(route, &read.op) {
                 Ok(Some(request)) => {
+                    if let ReadRequest::Get { collection, key } = &request {
+                        self.got.insert((collection.clone(), key.clone()));
+                    }
                     storage.push(request);
                     slots.push(i);
                 }
@@ -433,6 +459,29 @@ impl Reader<'_> {
                 value: v.expect("every read answered"),
             })
             .collect())
+    }
+
+    /// A [`WriteOp::Unchanged`] for each key that `ops` write and this request read with `get`
+    /// (read-modify-write, e.g. a vote record): as the snapshot saw it.
+    fn preconditions(&self, ops: &[WriteOp]) -> Result<Vec<WriteOp>, StoreError> {
+        let Some(snapshot) = self.snapshot.as_ref().filter(|_| !self.got.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let mut checked = BTreeSet::new();
+        let mut out = Vec::new();
+        for op in ops {
+            let Some(key) = op.key() else { continue };
+            let read = (op.collection().to_owned(), key.to_owned());
+            if !self.got.contains(&read) || !checked.insert(read) {
+                continue;
+            }
+            out.push(WriteOp::Unchanged {
+                collection: op.collection().to_owned(),
+                key: key.to_owned(),
+                seen: snapshot.seen(op.collection(), key)?,
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -46,16 +46,35 @@ pub enum WriteOp {
     ExpectEmpty {
         collection: String,
     },
+    /// Not a write: a precondition. The request's writes apply only if `key` is still as the
+    /// request's snapshot saw it: the request read it with `get` and writes it (read-modify-write,
+    /// e.g. "vote only if this visitor has no vote record yet"). Otherwise the store answers
+    /// [`StoreError::Conflict`](crate::effects::StoreError::Conflict) and the request is re-run.
+    Unchanged {
+        collection: String,
+        key: String,
+        seen: Seen,
+    },
+}
+
+/// What a request's snapshot saw of one key, in the terms its store compares at commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// etcd: the key's mod revision at the snapshot's revision (0: absent).
+    Revision(i64),
+    /// redb: the key's value in the snapshot (`None`: absent).
+    Value(Option<Vec<u8>>),
 }
 
 impl WriteOp {
-    /// The collection the write changes (or, for `ExpectEmpty`, checks).
+    /// The collection the write changes (or, for a precondition, checks).
     pub fn collection(&self) -> &str {
         match self {
             WriteOp::Put { collection, .. }
             | WriteOp::Delete { collection, .. }
             | WriteOp::Add { collection, .. }
-            | WriteOp::ExpectEmpty { collection } => collection,
+            | WriteOp::ExpectEmpty { collection }
+            | WriteOp::Unchanged { collection, .. } => collection,
         }
     }
 
@@ -65,7 +84,7 @@ impl WriteOp {
             WriteOp::Put { key, .. } | WriteOp::Delete { key, .. } | WriteOp::Add { key, .. } => {
                 Some(key)
             }
-            WriteOp::ExpectEmpty { .. } => None,
+            WriteOp::ExpectEmpty { .. } | WriteOp::Unchanged { .. } => None,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::component::{Direction, IndexKey, Put};
+use crate::component::{Add, Direction, IndexKey, Put};
 use crate::manifest::Manifest;
 
 const MANIFEST: &str = r#"
@@ -34,6 +34,12 @@ may_read = ["votes"]
 [[routes]]
 route = "POST /memes/{id}"
 component = "c"
+may_write = ["memes", "votes"]
+
+[[routes]]
+route = "POST /memes/{id}/vote"
+component = "c"
+may_read = ["memes", "votes"]
 may_write = ["memes", "votes"]
 "#;
 
@@ -151,7 +157,7 @@ async fn writes_outside_the_grants_or_the_schema_write_nothing() {
     ];
     for (bad, needle) in cases {
         let err = e
-            .write(writer, vec![put("memes", "good", "v"), bad])
+            .write(writer, e.reader(), vec![put("memes", "good", "v"), bad])
             .await
             .unwrap_err();
         assert!(err.to_string().contains(needle), "{err}");
@@ -159,7 +165,7 @@ async fn writes_outside_the_grants_or_the_schema_write_nothing() {
     }
     // A route without grants cannot write at all.
     let err = e
-        .write(&m.routes[0], vec![put("memes", "good", "v")])
+        .write(&m.routes[0], e.reader(), vec![put("memes", "good", "v")])
         .await
         .unwrap_err();
     assert!(matches!(err, EffectsError::WriteNotGranted(c) if c == "memes"));
@@ -181,7 +187,7 @@ async fn one_reader_keeps_its_snapshot_across_rounds() {
     let m = manifest();
     let e = effects(dir.path(), &m);
     let (reader_route, writer) = (&m.routes[0], &m.routes[1]);
-    e.write(writer, vec![put("memes", "a", "old")])
+    e.write(writer, e.reader(), vec![put("memes", "a", "old")])
         .await
         .unwrap();
     let mut reader = e.reader();
@@ -190,7 +196,7 @@ async fn one_reader_keeps_its_snapshot_across_rounds() {
         .read(reader_route, &[get("memes", "a")])
         .await
         .unwrap();
-    e.write(writer, vec![put("memes", "a", "new")])
+    e.write(writer, e.reader(), vec![put("memes", "a", "new")])
         .await
         .unwrap();
     let second = reader
@@ -295,5 +301,55 @@ async fn gives_fresh_random_bytes_only_to_routes_that_declare_them() {
     assert!(
         matches!(&refused[0].value, Err(ReadError::Mismatch(_))),
         "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_read_a_key_it_writes_conflicts_if_the_key_changed_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest();
+    let e = effects(dir.path(), &m);
+    let voter = &m.routes[2];
+    let counter = Read {
+        name: "n".into(),
+        op: ReadOp::Counter(Key {
+            collection: "votes".into(),
+            key: "m".into(),
+        }),
+    };
+    let vote = |who: &str| {
+        vec![
+            put("memes", &format!("m/{who}"), "1"),
+            Write::Add(Add {
+                collection: "votes".into(),
+                key: "m".into(),
+                delta: 1,
+            }),
+        ]
+    };
+    // Two requests of one visitor both find no record; the first to commit wins.
+    let mut first = e.reader();
+    let mut second = e.reader();
+    for reader in [&mut first, &mut second] {
+        let reads = [get("memes", "m/v"), counter.clone()];
+        reader.read(voter, &reads).await.unwrap();
+    }
+    e.write(voter, first, vote("v")).await.unwrap();
+    let err = e.write(voter, second, vote("v")).await.unwrap_err();
+    assert!(err.is_conflict() && err.is_retryable(), "{err}");
+
+    // Another visitor who read the counter (now changed) and their own record commits: a
+    // counter read or a read of a key the request does not write is not a precondition.
+    let mut other = e.reader();
+    let reads = [get("memes", "m/w"), counter.clone(), get("memes", "m/v")];
+    other.read(voter, &reads).await.unwrap();
+    e.write(voter, e.reader(), vote("x")).await.unwrap();
+    e.write(voter, other, vote("w")).await.unwrap();
+
+    let out = e.reader().read(voter, &[counter]).await.unwrap();
+    assert_eq!(
+        out[0].value,
+        Ok(ReadValue::Number(3)),
+        "v, x and w, once each"
     );
 }

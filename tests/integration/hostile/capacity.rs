@@ -96,8 +96,15 @@ pub(super) fn spins_for(host: &Host, target: Duration) -> Result<u64> {
     let mut n = spins_once(host, target)?;
     for _ in 0..8 {
         let started = Instant::now();
-        expect(host, &format!("/nostd/spin?n={n}"), 200)?;
+        let response = host.get(&format!("/nostd/spin?n={n}"))?;
         let took = started.elapsed();
+        // The machine got slower than the estimate (other tests, other processes): past the
+        // deadline, try a quarter.
+        if response.status == 504 {
+            n /= 4;
+            continue;
+        }
+        ensure!(response.status == 200, "{response:?}");
         if took >= target.mul_f64(0.7) && took <= target.mul_f64(1.3) {
             return Ok(n);
         }
@@ -122,24 +129,31 @@ fn spins_once(host: &Host, target: Duration) -> Result<u64> {
 }
 
 #[test]
-#[ignore = "calibrated by timing: flaky while other tests load the CPU; run it alone with --ignored"]
 fn one_deadline_covers_every_pipeline_step_and_every_need_round() -> Result<()> {
     let host = hostile_host()?;
-    // Each call spins for 60% of the 1 s deadline: alone it answers, four or five cannot (with
-    // room for a calibration on a busy machine).
-    let n = spins_for(&host, Duration::from_millis(600))?;
-    let alone = expect(&host, &format!("/nostd/spin?n={n}"), 200)?;
+    // Each call spins for about 45% of the 1 s deadline, so every call alone fits in a deadline
+    // of its own, while the calls of one request add up to 2.25 (5 calls) or 9 (20 calls)
+    // deadlines: a per-call timeout would answer 200, the per-request deadline 504. The margins
+    // leave room for a calibration made on a busy machine; only 504 is asserted where timing
+    // decides, never how long anything took.
+    let n = spins_for(&host, Duration::from_millis(450))?;
+    let quarter = n / 4;
+    let alone = expect(&host, &format!("/nostd/spin?n={quarter}"), 200)?;
     ensure!(
-        alone == format!("spun {n} in 1 steps and 0 rounds\n"),
+        alone == format!("spun {quarter} in 1 steps and 0 rounds\n"),
         "{alone:?}"
     );
-    let body = expect(&host, &format!("/pipeline/spin?n={n}&steps=4"), 504)?;
+    let body = expect(&host, &format!("/nostd/spin?n={n}&rounds=4"), 504)?;
+    ensure!(body.contains("deadline"), "{body:?}");
+    let body = expect(
+        &host,
+        &format!("/pipeline/spin?n={n}&steps=4&rounds=4"),
+        504,
+    )?;
     ensure!(
         body.contains("deadline") && body.contains("nothing was written"),
         "{body:?}"
     );
-    let body = expect(&host, &format!("/nostd/spin?n={n}&rounds=4"), 504)?;
-    ensure!(body.contains("deadline"), "{body:?}");
     // Without the spinning, the same pipeline and rounds answer.
     let quick = expect(&host, "/pipeline/spin?n=0&steps=4&rounds=2", 200)?;
     ensure!(quick == "spun 0 in 4 steps and 2 rounds\n", "{quick:?}");

@@ -24,7 +24,7 @@ use super::seam::{
     encode_cursor,
 };
 use crate::component::{Entry, Page, ReadError, ReadValue};
-use crate::effects::{ListRequest, ReadRequest, WriteOp};
+use crate::effects::{ListRequest, ReadRequest, Seen, WriteOp};
 
 /// redb's own page cache, per database.
 const CACHE_BYTES: usize = 32 << 20;
@@ -171,6 +171,19 @@ impl Snapshot for RedbSnapshot {
             .collect();
         Box::pin(std::future::ready(Ok(versions)))
     }
+
+    fn seen(&self, collection: &str, key: &str) -> Result<Seen, StoreError> {
+        // The read transaction is still open: it gives the value the request's `get` saw.
+        let Some(txn) = &self.txn else {
+            return Err(StoreError::Failed {
+                what: format!("`{collection}/{key}` was not read in this snapshot"),
+                source: None,
+            });
+        };
+        let table = txn.open_table(Values::new(collection)).map_err(err)?;
+        let value = table.get(key).map_err(err)?.map(|v| v.value().to_vec());
+        Ok(Seen::Value(value))
+    }
 }
 
 impl RedbStore {
@@ -229,6 +242,27 @@ impl RedbStore {
                     if !table.is_empty().map_err(err)? {
                         return Err(StoreError::Contended(format!(
                             "collection `{collection}` is no longer empty"
+                        )));
+                    }
+                }
+                WriteOp::Unchanged {
+                    collection,
+                    key,
+                    seen,
+                } => {
+                    let Seen::Value(seen) = seen else {
+                        return Err(StoreError::Failed {
+                            what: format!(
+                                "a precondition on `{collection}/{key}` from another store"
+                            ),
+                            source: None,
+                        });
+                    };
+                    let table = txn.open_table(Values::new(collection)).map_err(err)?;
+                    let now = table.get(key.as_str()).map_err(err)?;
+                    if now.as_ref().map(|v| v.value()) != seen.as_deref() {
+                        return Err(StoreError::Conflict(format!(
+                            "`{collection}/{key}` changed after this request read it"
                         )));
                     }
                 }

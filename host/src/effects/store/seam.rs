@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::component::{ReadError, ReadValue};
-use crate::effects::{ReadRequest, WriteOp};
+use crate::effects::{ReadRequest, Seen, WriteOp};
 
 /// A boxed future, so that [`Storage`] can be used as `dyn Storage`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -46,6 +46,11 @@ pub enum StoreError {
     /// budget. Nothing was written; the client may retry (503 with `Retry-After`).
     #[error("storage contended: {0}")]
     Contended(String),
+    /// A key the request read with `get` and writes changed after its snapshot read it (a
+    /// [`WriteOp::Unchanged`] precondition failed). Nothing was written; the request must run
+    /// again from fresh reads (the handler does, a few times, then answers 503).
+    #[error("write conflict: {0}")]
+    Conflict(String),
     /// The writes cannot be applied as they are (e.g. a counter would overflow): retrying will
     /// not help. Nothing was written (500).
     #[error("write rejected: {0}")]
@@ -82,7 +87,7 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            StoreError::Unavailable { .. } | StoreError::Contended(_)
+            StoreError::Unavailable { .. } | StoreError::Contended(_) | StoreError::Conflict(_)
         )
     }
 }
@@ -115,6 +120,10 @@ pub trait Snapshot: Send + std::fmt::Debug {
         &'a mut self,
         collections: &'a [&'a str],
     ) -> BoxFuture<'a, Result<Vec<u64>, StoreError>>;
+
+    /// What this snapshot saw of `key`, which a round read with `get`, in the terms the store's
+    /// [`WriteOp::Unchanged`] compares (no I/O: recorded by the read, or from the snapshot).
+    fn seen(&self, collection: &str, key: &str) -> Result<Seen, StoreError>;
 }
 
 /// Cursors are the last entry's position (sort key, key), each hex-encoded, joined by `.`: they

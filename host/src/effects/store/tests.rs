@@ -143,6 +143,10 @@ on_every_store!(
     versions_change_with_every_write_to_their_collection,
     large_values_round_trip,
     keeps_odd_bytes_in_sort_keys_in_order,
+    a_precondition_on_an_unchanged_key_commits,
+    a_precondition_on_a_changed_key_conflicts_and_writes_nothing,
+    a_precondition_on_an_absent_key_conflicts_once_it_is_created,
+    a_precondition_ignores_writes_to_other_keys,
 );
 
 fn put(key: &str, sort: &str) -> WriteOp {
@@ -434,6 +438,92 @@ async fn versions_change_with_every_write_to_their_collection(s: &dyn Storage) {
     assert_ne!(after_put[0], after_vote[0]);
     assert_eq!(after_put[1], after_vote[1]);
     assert!(s.snapshot().versions(&[]).await.unwrap().is_empty());
+}
+
+/// The read of counter `votes/key`.
+async fn counted(s: &dyn Storage, key: &str) -> ReadOutcome {
+    let read = ReadRequest::Counter {
+        collection: "votes".into(),
+        key: key.into(),
+    };
+    read_one(s, read).await
+}
+
+/// A snapshot that read `memes/key` with `get`, and the precondition that it is unchanged.
+async fn read_for_update(s: &dyn Storage, key: &str) -> WriteOp {
+    let mut snapshot = s.snapshot();
+    let read = ReadRequest::Get {
+        collection: "memes".into(),
+        key: key.into(),
+    };
+    snapshot.read(&[read]).await.expect("the store answers");
+    WriteOp::Unchanged {
+        collection: "memes".into(),
+        key: key.into(),
+        seen: snapshot.seen("memes", key).expect("read in this snapshot"),
+    }
+}
+
+async fn a_precondition_on_an_unchanged_key_commits(s: &dyn Storage) {
+    apply(s, vec![put("a", "1")]).await;
+    let unchanged = read_for_update(s, "a").await;
+    let mut replaced = put("a", "2");
+    if let WriteOp::Put { value, .. } = &mut replaced {
+        *value = b"replaced".to_vec();
+    }
+    apply(s, vec![unchanged, replaced, add("a", 1)]).await;
+    assert_eq!(get(s, "a").await, Some(b"replaced".to_vec()));
+    assert_eq!(counted(s, "a").await, Ok(ReadValue::Number(1)));
+}
+
+async fn a_precondition_on_a_changed_key_conflicts_and_writes_nothing(s: &dyn Storage) {
+    apply(s, vec![put("a", "1")]).await;
+    let unchanged = read_for_update(s, "a").await;
+    let delete = WriteOp::Delete {
+        collection: "memes".into(),
+        key: "a".into(),
+    };
+    // Another request deletes `a` first; ours, which read it, must not commit on top.
+    let other = read_for_update(s, "a").await;
+    apply(s, vec![other, delete.clone(), add("a", -1)]).await;
+    let err = s
+        .apply(vec![unchanged, delete, add("a", -1), put("b", "2")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(err.is_retryable());
+    assert_eq!(
+        get(s, "b").await,
+        None,
+        "nothing of the request was written"
+    );
+    assert_eq!(
+        counted(s, "a").await,
+        Ok(ReadValue::Number(-1)),
+        "one deletion counted, not two"
+    );
+}
+
+/// The double vote: two requests both see no record, and only the first may create it.
+async fn a_precondition_on_an_absent_key_conflicts_once_it_is_created(s: &dyn Storage) {
+    let first = read_for_update(s, "r").await;
+    let second = read_for_update(s, "r").await;
+    apply(s, vec![first, put("r", "1"), add("m", 1)]).await;
+    let err = s
+        .apply(vec![second, put("r", "1"), add("m", 1)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert_eq!(counted(s, "m").await, Ok(ReadValue::Number(1)));
+}
+
+/// Different records and the shared counter: no false conflicts.
+async fn a_precondition_ignores_writes_to_other_keys(s: &dyn Storage) {
+    let one = read_for_update(s, "v1").await;
+    let two = read_for_update(s, "v2").await;
+    apply(s, vec![one, put("v1", "1"), add("m", 1)]).await;
+    apply(s, vec![two, put("v2", "1"), add("m", 1)]).await;
+    assert_eq!(counted(s, "m").await, Ok(ReadValue::Number(2)));
 }
 
 /// Past etcd's 1.5 MiB request limit, and several such values in one request.

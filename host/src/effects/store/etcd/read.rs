@@ -5,6 +5,8 @@
 //! an index page names; (3) the chunks of large values. The first transaction of a request is a
 //! linearizable read that fixes the revision; every later one reads at it.
 
+use std::collections::BTreeMap;
+
 use etcd_client::{GetOptions, GetResponse, SortOrder, SortTarget};
 
 use super::EtcdStore;
@@ -13,13 +15,15 @@ use crate::component::{Entry, Page, ReadError, ReadValue};
 use crate::effects::store::seam::{
     BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Snapshot, StoreError, decode_cursor, encode_cursor,
 };
-use crate::effects::{ListRequest, ReadRequest};
+use crate::effects::{ListRequest, ReadRequest, Seen};
 
-/// One request's snapshot: the store, and the revision its first read fixed.
+/// One request's snapshot: the store, the revision its first read fixed, and the mod revision
+/// of every key a `get` read (0: absent), for [`WriteOp::Unchanged`](crate::effects::WriteOp).
 #[derive(Debug)]
 pub(super) struct EtcdSnapshot {
     store: EtcdStore,
     revision: Option<i64>,
+    seen: BTreeMap<(String, String), i64>,
 }
 
 impl EtcdSnapshot {
@@ -27,6 +31,7 @@ impl EtcdSnapshot {
         EtcdSnapshot {
             store,
             revision: None,
+            seen: BTreeMap::new(),
         }
     }
 }
@@ -90,6 +95,16 @@ impl Snapshot for EtcdSnapshot {
                 })
                 .collect())
         })
+    }
+
+    fn seen(&self, collection: &str, key: &str) -> Result<Seen, StoreError> {
+        self.seen
+            .get(&(collection.to_owned(), key.to_owned()))
+            .map(|revision| Seen::Revision(*revision))
+            .ok_or_else(|| StoreError::Failed {
+                what: format!("`{collection}/{key}` was not read in this snapshot"),
+                source: None,
+            })
     }
 }
 
@@ -170,6 +185,12 @@ impl EtcdSnapshot {
                         values.push(keys.value(&q.collection, &key));
                     }
                     page
+                }
+                (ReadRequest::Get { collection, key }, _) => {
+                    let revision = response.kvs().first().map_or(0, |kv| kv.mod_revision());
+                    self.seen
+                        .insert((collection.clone(), key.clone()), revision);
+                    Partial::Value(first_value(response))
                 }
                 (_, _) => Partial::Value(first_value(response)),
             });

@@ -6,17 +6,21 @@
 //! 2. Read what the writes depend on: old counts, old index positions (`r/` back-pointers).
 //! 3. Plan the final state of every key the writes touch, applying the writes in order.
 //! 4. Commit: `if every key read still has the mod revision it had then [all puts and deletes]`.
-//!    When another writer got there first, go back to 2: no counter addition is lost.
+//!    When another writer got there first, go back to 2: no counter addition is lost. The
+//!    request's own preconditions ([`WriteOp::Unchanged`]: keys it read with `get` at its
+//!    snapshot) are compares too, but a failed one is final: [`StoreError::Conflict`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use etcd_client::{Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp};
+use etcd_client::{
+    Compare, CompareOp, GetOptions, PutOptions, Txn, TxnOp, TxnOpResponse, TxnResponse,
+};
 
 use super::client::{EtcdStore, backoff, unsent};
 use super::keys::{Chunks, INLINE, Keys};
 use super::read::decode_counter;
-use crate::effects::WriteOp;
 use crate::effects::store::seam::{Schema, StoreError};
+use crate::effects::{Seen, WriteOp};
 
 /// The most value bytes one transaction carries inline. etcd refuses requests above
 /// `--max-request-bytes` (1.5 MiB by default); the rest of a transaction (keys, compares) stays
@@ -71,6 +75,18 @@ impl EtcdStore {
                     compares.push(empty(&inner.keys, collection));
                 }
             }
+            let unchanged = unchanged(&inner.keys, &writes)?;
+            compares.extend(
+                unchanged
+                    .iter()
+                    .map(|u| Compare::mod_revision(u.key.clone(), CompareOp::Equal, u.revision)),
+            );
+            // When a compare fails, these tell in the same answer whether a precondition did:
+            // that is final (the request re-runs from fresh reads), the rest is contention.
+            let recheck: Vec<TxnOp> = unchanged
+                .iter()
+                .map(|u| TxnOp::get(u.key.clone(), Some(GetOptions::new().with_keys_only())))
+                .collect();
             let plan = plan(&inner.keys, &inner.schema, &writes, &stored, &read)?;
             let ops: Vec<TxnOp> = plan
                 .into_iter()
@@ -79,7 +95,7 @@ impl EtcdStore {
                     None => TxnOp::delete(key, None),
                 })
                 .collect();
-            let txn = Txn::new().when(compares).and_then(ops);
+            let txn = Txn::new().when(compares).and_then(ops).or_else(recheck);
             let response = match self.txn(txn, "committing writes").await {
                 Ok(response) => response,
                 // Refused before it was proposed: another member may take it.
@@ -92,6 +108,7 @@ impl EtcdStore {
             if response.succeeded() {
                 return Ok(());
             }
+            still_unchanged(&unchanged, &response)?;
             self.check_still_empty(&writes).await?;
             if tokio::time::Instant::now() >= deadline {
                 break;
@@ -199,6 +216,60 @@ fn empty(keys: &Keys, collection: &str) -> Compare {
     Compare::version(prefix, CompareOp::Equal, 0).with_range(end)
 }
 
+/// One [`WriteOp::Unchanged`] precondition in etcd's terms.
+struct Unchanged {
+    /// `collection/key`, for the message.
+    name: String,
+    /// The entry's value key.
+    key: Vec<u8>,
+    /// The mod revision it must still have (0: still absent).
+    revision: i64,
+}
+
+/// The writes' [`WriteOp::Unchanged`] preconditions, in order.
+fn unchanged(keys: &Keys, writes: &[WriteOp]) -> Result<Vec<Unchanged>, StoreError> {
+    let mut out = Vec::new();
+    for w in writes {
+        if let WriteOp::Unchanged {
+            collection,
+            key,
+            seen,
+        } = w
+        {
+            let Seen::Revision(revision) = seen else {
+                return Err(StoreError::Failed {
+                    what: format!("a precondition on `{collection}/{key}` from another store"),
+                    source: None,
+                });
+            };
+            out.push(Unchanged {
+                name: format!("{collection}/{key}"),
+                key: keys.value(collection, key),
+                revision: *revision,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `Conflict` when a failed transaction's `or_else` gets show that a key of `unchanged` has a
+/// mod revision other than the one the request saw (0 when absent).
+fn still_unchanged(unchanged: &[Unchanged], response: &TxnResponse) -> Result<(), StoreError> {
+    for (u, op) in unchanged.iter().zip(response.op_responses()) {
+        let TxnOpResponse::Get(get) = op else {
+            continue;
+        };
+        let now = get.kvs().first().map_or(0, |kv| kv.mod_revision());
+        if now != u.revision {
+            return Err(StoreError::Conflict(format!(
+                "`{}` changed after this request read it (mod revision {}, now {now})",
+                u.name, u.revision
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The indexes of a collection that entries are positioned in (not a counter's `value`).
 fn indexes<'s>(schema: &'s Schema, collection: &str) -> &'s [String] {
     schema.get(collection).map_or(&[], |c| c.indexes.as_slice())
@@ -233,7 +304,7 @@ fn depends_on(keys: &Keys, schema: &Schema, writes: &[WriteOp]) -> BTreeSet<Vec<
             } => {
                 wanted.insert(keys.value(collection, key));
             }
-            WriteOp::ExpectEmpty { .. } => {}
+            WriteOp::ExpectEmpty { .. } | WriteOp::Unchanged { .. } => {}
         }
     }
     wanted
@@ -255,7 +326,7 @@ fn plan(
             out.insert(keys.version(collection), Some(Vec::new()));
         }
         match w {
-            WriteOp::ExpectEmpty { .. } => {}
+            WriteOp::ExpectEmpty { .. } | WriteOp::Unchanged { .. } => {}
             WriteOp::Put {
                 key, index_keys, ..
             } => {
