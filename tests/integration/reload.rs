@@ -118,12 +118,24 @@ fn load(host: &Host, stop: &AtomicBool) -> (usize, Vec<String>) {
     })
 }
 
-/// How many turns the slow guest spins in about `target`, from one timed request.
+/// How many turns the slow guest spins in about `target`: timed on the code that will serve
+/// (the optimized code, once it replaced the baseline code the tiered host may start on), the
+/// fastest of two probes.
 fn spins_for(host: &Host, target: Duration) -> Result<u64> {
     const PROBE: u64 = 20_000_000;
-    let started = Instant::now();
-    ensure!(status(host, &format!("/slow/spin?n={PROBE}"))? == 200);
-    let took = started.elapsed().as_secs_f64().max(1e-3);
+    if host.log().contains("component `slow`: baseline code") {
+        wait_for(
+            host,
+            &["component `slow`", "optimized code serves from now on"],
+        )?;
+    }
+    let mut fastest = Duration::MAX;
+    for _ in 0..2 {
+        let started = Instant::now();
+        ensure!(status(host, &format!("/slow/spin?n={PROBE}"))? == 200);
+        fastest = fastest.min(started.elapsed());
+    }
+    let took = fastest.as_secs_f64().max(1e-3);
     Ok((PROBE as f64 * target.as_secs_f64() / took) as u64)
 }
 

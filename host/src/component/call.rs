@@ -58,25 +58,22 @@ pub(crate) fn thread_cpu() -> Duration {
     Duration::new(secs, nanos)
 }
 
-/// The CPU time of a call's polls so far, shared with whoever waits for the call: a call cut off
-/// at its deadline on the slow lane is dropped there, and what it used still counts.
+/// CPU time added up across polls, readable while the call still runs: a caller that stops
+/// waiting at the deadline (see `lane`) still learns what the guest used until then.
 #[derive(Debug, Default)]
-pub(super) struct CpuSpent(AtomicU64);
+pub(super) struct CpuClock {
+    nanos: AtomicU64,
+}
 
-impl CpuSpent {
-    pub(super) fn total(&self) -> Duration {
-        Duration::from_nanos(self.0.load(Ordering::Relaxed))
-    }
-
-    fn add(&self, spent: Duration) {
-        let nanos = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
-        self.0.fetch_add(nanos, Ordering::Relaxed);
+impl CpuClock {
+    pub(super) fn used(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
     }
 }
 
 /// Runs `call`, adding the thread CPU time of each of its polls to `cpu`. A task may move
 /// between threads while it waits, so the clock is read around each poll, never across one.
-pub(super) async fn on_cpu_clock<F: Future>(call: F, cpu: &CpuSpent) -> F::Output {
+pub(super) async fn on_cpu_clock<F: Future>(call: F, cpu: &CpuClock) -> F::Output {
     if !metering_on() {
         return call.await;
     }
@@ -84,7 +81,9 @@ pub(super) async fn on_cpu_clock<F: Future>(call: F, cpu: &CpuSpent) -> F::Outpu
     std::future::poll_fn(|cx| {
         let before = thread_cpu();
         let polled = call.as_mut().poll(cx);
-        cpu.add(thread_cpu().saturating_sub(before));
+        let spent = thread_cpu().saturating_sub(before);
+        let spent = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+        cpu.nanos.fetch_add(spent, Ordering::Relaxed);
         match polled {
             Poll::Ready(out) => Poll::Ready(out),
             Poll::Pending => Poll::Pending,
@@ -288,7 +287,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_cpu_clock_counts_a_polls_work_and_not_the_time_it_waits() {
-        let spent = CpuSpent::default();
+        let clock = CpuClock::default();
         let spun = on_cpu_clock(
             async {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -301,10 +300,10 @@ mod tests {
                 }
                 thread_cpu() - start
             },
-            &spent,
+            &clock,
         )
         .await;
-        let cpu = spent.total();
+        let cpu = clock.used();
         assert!(cpu >= spun, "{cpu:?} < {spun:?}");
         // The 100 ms asleep between the two polls is not on the clock.
         assert!(

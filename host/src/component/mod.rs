@@ -49,7 +49,7 @@ pub use tier::{Tier, Tiers};
 pub use v0_1::describe as describe_read_error;
 use virtual_wasi::{NeverWaits, PureWasi};
 
-use call::{CpuSpent, Limiter, on_cpu_clock, trap_at};
+use call::{CpuClock, Limiter, on_cpu_clock, trap_at};
 use proxy::state::ProxyState;
 use proxy::{ProxyBody, ProxyCall, ProxyError};
 use stubs::PureState;
@@ -539,9 +539,8 @@ impl Runtime {
         let deadline = deadline.min(Instant::now() + limits.timeout);
         trap_at(&mut store, deadline);
         let (pre, running) = (pre.clone(), self.ticker.running());
-        let start = Instant::now();
-        let spent = Arc::new(CpuSpent::default());
-        let cpu = spent.clone();
+        let (start, clock) = (Instant::now(), Arc::new(CpuClock::default()));
+        let cpu = clock.clone();
         let call = async move {
             let _running = running;
             let mut used = CallUsage::default();
@@ -552,7 +551,7 @@ impl Runtime {
                 // here. The CPU clock is read around each poll, on whichever lane polls it.
                 on_cpu_clock(NeverWaits::new(call), &cpu).await
             };
-            used.cpu = cpu.total();
+            used.cpu = cpu.used();
             used.wall = start.elapsed();
             used.instantiate = instantiated.map_or(used.wall, |at| at - start);
             used.peak_memory = store.data().limiter.peak;
@@ -571,16 +570,21 @@ impl Runtime {
             };
             (result, used)
         };
-        // Cut off on the slow lane, a call is dropped there: what it used is what the clock saw.
-        let cut_off = || CallUsage {
-            cpu: spent.total(),
-            wall: start.elapsed(),
-            ..CallUsage::default()
-        };
         let (result, used) = match lane::run(&component.habit, deadline, call).await {
-            Ok(ran) => ran,
-            Err(lane::Unfinished::Deadline) => (Err(CallError::Timeout(limits.timeout)), cut_off()),
-            Err(lane::Unfinished::Dropped) => (Err(CallError::Cancelled), cut_off()),
+            Ok(done) => done,
+            // Still running on the slow lane (until its own trap): what it used so far.
+            Err(unfinished) => {
+                let used = CallUsage {
+                    cpu: clock.used(),
+                    wall: start.elapsed(),
+                    ..CallUsage::default()
+                };
+                let error = match unfinished {
+                    lane::Unfinished::Deadline => CallError::Timeout(limits.timeout),
+                    lane::Unfinished::Dropped => CallError::Cancelled,
+                };
+                (Err(error), used)
+            }
         };
         *usage = used;
         result

@@ -38,7 +38,7 @@ pub use grants::{Grants, Origin};
 use crate::manifest::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS};
 
 use super::call::{
-    CallError, CallLimits, CallUsage, CpuSpent, Limiter, Source, on_cpu_clock, trap_at,
+    CallError, CallLimits, CallUsage, CpuClock, Limiter, Source, on_cpu_clock, trap_at,
 };
 use super::epoch::Ticker;
 use super::lane::{Habit, Unfinished};
@@ -180,13 +180,12 @@ where
     let task = {
         let (pre, failed, responded) = (pre.clone(), failed.clone(), responded.clone());
         let (label, limits) = (call.label.to_owned(), call.limits);
-        let owner = id.clone();
         let on_usage = call.on_usage.clone();
+        let owner = id.clone();
         tokio::spawn(async move {
             let _held = (running, held);
-            let start = Instant::now();
-            let spent = Arc::new(CpuSpent::default());
-            let cpu = spent.clone();
+            let (start, clock) = (Instant::now(), Arc::new(CpuClock::default()));
+            let cpu = clock.clone();
             let guest = async move {
                 let mut usage = CallUsage::default();
                 let mut instantiated = None;
@@ -204,20 +203,14 @@ where
                 });
                 // Read around each poll, on whichever lane polls it.
                 let ran = on_cpu_clock(ran, &cpu).await;
-                usage.cpu = cpu.total();
+                usage.cpu = cpu.used();
                 usage.wall = start.elapsed();
                 usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
                 usage.peak_memory = store.data().limiter.peak;
                 (ran, store, usage)
             };
             // As a pure call: inline first, on the slow lane once it has run a tick; a guest
-            // still there at the deadline is cut off by the lane, whatever its own trap does,
-            // and what it used is what the CPU clock saw.
-            let cut_off = || CallUsage {
-                cpu: spent.total(),
-                wall: start.elapsed(),
-                ..CallUsage::default()
-            };
+            // still there at the deadline is cut off by the lane, whatever its own trap does.
             let (result, store, usage) = match super::lane::run(&habit, deadline, guest).await {
                 Ok((ran, store, usage)) => {
                     let result = match ran {
@@ -228,17 +221,22 @@ where
                     };
                     (result, Some(store), usage)
                 }
-                Err(Unfinished::Deadline) => {
-                    let late = Err(CallError::Timeout(limits.timeout).into());
-                    (late, None, cut_off())
-                }
-                Err(Unfinished::Dropped) => {
-                    failed.store(true, Ordering::Release);
-                    if let Some(on_usage) = on_usage {
-                        // Dropped at shutdown: counted as a failed call.
-                        on_usage(&cut_off(), false);
+                Err(unfinished) => {
+                    // Still running on the slow lane: what it used until now.
+                    let usage = CallUsage {
+                        cpu: clock.used(),
+                        wall: start.elapsed(),
+                        ..CallUsage::default()
+                    };
+                    if unfinished == Unfinished::Dropped {
+                        failed.store(true, Ordering::Release);
+                        if let Some(on_usage) = on_usage {
+                            on_usage(&usage, false);
+                        }
+                        return Err(CallError::Cancelled.into());
                     }
-                    return Err(CallError::Cancelled.into());
+                    let timeout = CallError::Timeout(limits.timeout).into();
+                    (Err(timeout), None, usage)
                 }
             };
             if let Err(e) = &result {
