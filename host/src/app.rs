@@ -13,7 +13,9 @@ use anyhow::{Context, bail};
 use crate::admission::Gate;
 use crate::component::proxy::{Grants, Origin};
 use crate::component::slot::{Slot, Sweeper};
-use crate::component::{self, CacheOutcome, CallLimits, CompileCache, EngineSettings, Runtime};
+use crate::component::{
+    self, CacheOutcome, CallLimits, CompileCache, EngineSettings, FuelChecks, Runtime,
+};
 use crate::effects::Effects;
 use crate::guard::Guards;
 use crate::manifest::{
@@ -138,6 +140,7 @@ pub struct App {
 struct MadeFor {
     max_memory: u64,
     max_instances: u32,
+    fuel: bool,
     store: StoreDecl,
     collections: BTreeMap<String, Collection>,
 }
@@ -183,6 +186,7 @@ impl App {
         let made_for = MadeFor {
             max_memory: settings.max_memory,
             max_instances: settings.max_instances,
+            fuel: settings.fuel,
             store,
             collections: manifest.collections.clone(),
         };
@@ -201,8 +205,11 @@ impl App {
         }
         let runtime = match previous {
             Some(p)
-                if (p.made_for.max_memory, p.made_for.max_instances)
-                    == (settings.max_memory, settings.max_instances) =>
+                if (
+                    p.made_for.max_memory,
+                    p.made_for.max_instances,
+                    p.made_for.fuel,
+                ) == (settings.max_memory, settings.max_instances, settings.fuel) =>
             {
                 p.runtime.clone()
             }
@@ -214,7 +221,7 @@ impl App {
         let mut proxies = BTreeSet::new();
         for (id, decl) in &manifest.components {
             let component = runtime
-                .load(id, &decl.path)
+                .load(id, &decl.path, FuelChecks::for_budget(decl.limits.fuel))
                 .with_context(|| format!("component `{id}` declared at {}", decl.location))?;
             log_cache(id, &component.cache);
             if let Some(world) = component.world() {
@@ -373,6 +380,10 @@ pub fn engine_settings(manifest: &Manifest) -> EngineSettings {
         .unwrap_or(0);
     EngineSettings {
         max_memory: max_memory.max(manifest.limits.memory),
+        fuel: manifest
+            .components
+            .values()
+            .any(|c| c.limits.fuel.is_some()),
         ..EngineSettings::default()
     }
 }
@@ -391,6 +402,7 @@ fn call_limits(limits: &Limits) -> CallLimits {
     CallLimits {
         memory: limits.memory,
         timeout: limits.timeout.max(Duration::from_millis(1)),
+        fuel: limits.fuel,
     }
 }
 

@@ -24,6 +24,8 @@ struct Billed {
     bytes_out: u64,
     reads: u64,
     writes: u64,
+    /// wasmtime fuel burned: deterministic, for components with `limits.fuel` (0 otherwise).
+    fuel: u64,
 }
 
 fn billed(name: &str, counts: &Counts, model: &EnergyModel) -> Billed {
@@ -39,6 +41,7 @@ fn billed(name: &str, counts: &Counts, model: &EnergyModel) -> Billed {
         bytes_out: counts.bytes_out,
         reads: counts.reads,
         writes: counts.writes,
+        fuel: counts.fuel,
     }
 }
 
@@ -101,14 +104,19 @@ fn tables(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "\n{:<24} {:>10} {:>12} {:>12} {:>12}",
-        "COMPONENT", "CALLS", "CPU-ms", "GB-s", "JOULES"
+        "\n{:<24} {:>10} {:>12} {:>12} {:>12} {:>16}",
+        "COMPONENT", "CALLS", "CPU-ms", "GB-s", "JOULES", "FUEL"
     );
     for c in &report.components {
+        // Fuel is counted only for components with `limits.fuel`: `-` for the others.
+        let fuel = match c.fuel {
+            0 => "-".to_owned(),
+            n => n.to_string(),
+        };
         let _ = writeln!(
             out,
-            "{:<24} {:>10} {:>12.3} {:>12.6} {:>12.4}",
-            c.name, c.calls, c.cpu_ms, c.gb_seconds, c.joules
+            "{:<24} {:>10} {:>12.3} {:>12.6} {:>12.4} {:>16}",
+            c.name, c.calls, c.cpu_ms, c.gb_seconds, c.joules, fuel
         );
     }
     let _ = writeln!(

@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{App, Dirs};
-use crate::component::{self, CompileCache, EngineSettings, Kind, Runtime};
+use crate::component::{self, CompileCache, EngineSettings, FuelChecks, Kind, Runtime};
 use crate::manifest::Manifest;
 use crate::metering::usage::{EnergyModel, UsageLog};
 use crate::reload::{Live, Reloader};
@@ -446,7 +446,7 @@ fn check(path: &Path, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             ));
             continue;
         }
-        match runtime.load(id, &decl.path) {
+        match runtime.load(id, &decl.path, FuelChecks::for_budget(decl.limits.fuel)) {
             Ok(loaded) => {
                 if let Err(e) = component::ensure_servable(&loaded) {
                     problems.push(format!("error: {e}\n  --> {}", decl.location));

@@ -200,7 +200,7 @@ impl Collector for Exposed {
         f.histogram(&[], &m.store_commit)?;
 
         type Of = fn(&ComponentMeter) -> f64;
-        let per_component: [(&str, &str, MetricType, Of); 11] = [
+        let per_component: [(&str, &str, MetricType, Of); 12] = [
             (
                 "nebula_component_calls",
                 "Guest calls, by component.",
@@ -218,6 +218,12 @@ impl Collector for Exposed {
                 "CPU time of guest calls (thread CPU clock), by component.",
                 MetricType::Counter,
                 |c| micros_as_secs(load(&c.cpu_us)),
+            ),
+            (
+                "nebula_component_fuel",
+                "wasmtime fuel burned by guest calls (about one unit per wasm instruction; components with `limits.fuel` only), by component.",
+                MetricType::Counter,
+                |c| load(&c.fuel) as f64,
             ),
             (
                 "nebula_component_wall_seconds",

@@ -99,6 +99,7 @@ impl Reply {
             CallError::Timeout(_) => Reply::deadline(),
             CallError::Busy(_) | CallError::Cancelled => Reply::busy(),
             CallError::MemoryCap { .. }
+            | CallError::OutOfFuel { .. }
             | CallError::Trap(_)
             | CallError::NotServable(_)
             | CallError::Task(_) => Reply::internal("the handler failed"),

@@ -14,6 +14,7 @@ mod conflicts;
 mod demo;
 mod effects;
 mod failures;
+mod fuel;
 mod hostile;
 mod lifecycle;
 mod logging;

@@ -18,6 +18,9 @@ pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub struct CallLimits {
     pub memory: u64,
     pub timeout: Duration,
+    /// Fuel one call may burn, for a component loaded with fuel checks (see
+    /// [`FuelChecks`](super::FuelChecks)); `None` on one without: unlimited, uncounted.
+    pub fuel: Option<u64>,
 }
 
 /// What one call used, as the host measured it (the `metering` module adds these up).
@@ -32,6 +35,9 @@ pub struct CallUsage {
     pub instantiate: Duration,
     /// The largest linear memory the guest had (the limiter sees every growth), in bytes.
     pub peak_memory: u64,
+    /// Fuel burned: wasmtime's count of the guest's work, the same for the same input on any
+    /// machine. 0 for a component without fuel checks.
+    pub fuel: u64,
 }
 
 /// Whether requests are metered: on unless `NEBULA_METERING=off`, which exists to measure
@@ -103,6 +109,8 @@ pub enum CallError {
         #[source]
         trap: Source,
     },
+    #[error("ran out of fuel: it burned all {budget} units of `limits.fuel`")]
+    OutOfFuel { budget: u64 },
     #[error("trapped")]
     Trap(#[source] Source),
     /// The component was loaded, but not as something this call can run.
@@ -134,6 +142,11 @@ impl CallError {
             .is_some()
         {
             return CallError::Busy(e.into());
+        }
+        if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
+            return CallError::OutOfFuel {
+                budget: limits.fuel.unwrap_or(u64::MAX),
+            };
         }
         let trap = Box::new(Trapped::new(&e, panicked));
         if denied {
@@ -242,6 +255,7 @@ mod tests {
         CallLimits {
             memory: 1 << 20,
             timeout: Duration::from_millis(250),
+            fuel: None,
         }
     }
 
@@ -309,6 +323,20 @@ mod tests {
         assert!(
             cpu < spun + Duration::from_millis(50),
             "{cpu:?} vs {spun:?}"
+        );
+    }
+
+    #[test]
+    fn an_out_of_fuel_trap_names_the_budget() {
+        let limits = CallLimits {
+            fuel: Some(1000),
+            ..limits()
+        };
+        let e = wasmtime::Error::new(wasmtime::Trap::OutOfFuel).context("inside the guest");
+        let classified = CallError::classify(e, limits, false, None);
+        assert_eq!(
+            classified.to_string(),
+            "ran out of fuel: it burned all 1000 units of `limits.fuel`"
         );
     }
 

@@ -15,6 +15,7 @@ mod bindings;
 mod cache;
 mod call;
 mod epoch;
+mod fuel;
 mod lane;
 mod panic;
 pub mod proxy;
@@ -44,6 +45,8 @@ pub use bindings::{
 use cache::Lookup;
 pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, CallUsage, Source, metering_on};
+pub use fuel::FuelChecks;
+use fuel::{Fueled, fill_tank, fuel_burned};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
 pub use v0_1::describe as describe_read_error;
@@ -100,6 +103,9 @@ pub struct EngineSettings {
     pub max_instances: u32,
     /// Which compilers to use (default: `NEBULA_TIERS`, else tiered).
     pub tiers: Tiers,
+    /// Whether some component has `limits.fuel`: the runtime then has a second engine, whose
+    /// code counts fuel, for those components.
+    pub fuel: bool,
 }
 
 impl Default for EngineSettings {
@@ -108,6 +114,7 @@ impl Default for EngineSettings {
             max_memory: 64 << 20,
             max_instances: crate::manifest::POOL_INSTANCES,
             tiers: Tiers::from_env(),
+            fuel: false,
         }
     }
 }
@@ -122,6 +129,8 @@ pub struct Runtime {
     ticker: epoch::Ticker,
     /// Winch's engine, for components not in the cache yet (see `tier`).
     baseline: Option<Baseline>,
+    /// The engine with fuel checks, for components with `limits.fuel` (see [`FuelChecks`]).
+    fueled: Option<Fueled>,
     tiers: Tiers,
 }
 
@@ -237,6 +246,8 @@ pub struct Loaded {
     proxy: Option<proxy::Prepared>,
     /// Whether its calls start inline or on the slow lane (see [`lane`]).
     habit: Arc<lane::Habit>,
+    /// Whether its code counts fuel.
+    pub fuel: FuelChecks,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -271,49 +282,8 @@ impl Loaded {
 
 impl Runtime {
     pub fn new(settings: &EngineSettings, cache: CompileCache) -> Result<Runtime, ComponentError> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        config.wasm_component_model(true);
-        // A trap's error then carries the store's memories, where a guest's panic handler left
-        // its message (see `panic`). Traps are rare; calls that do not trap pay nothing.
-        config.coredump_on_trap(true);
-        let mut pool = PoolingAllocationConfig::default();
-        let n = settings.max_instances;
-        let max_memory = usize::try_from(settings.max_memory)
-            .map_err(|e| ComponentError::Engine(Box::new(e)))?;
-        pool.total_component_instances(n)
-            .total_core_instances(n * 4)
-            .total_memories(n * 2)
-            .total_tables(n * 4)
-            .total_stacks(n)
-            .max_memory_size(max_memory)
-            .table_keep_resident(16 << 10)
-            // Memory follows load: a freed instance's slots stay warm (image mapped, up to the
-            // keep-resident size resident) for the next instance. wasmtime's default keeps 100
-            // warm slots and takes never-used slots until it has them, so a burst spreads over
-            // 100+ slots that all stay resident after it. Slots go to their own component first,
-            // so a few warm ones per component are enough for reuse.
-            .max_unused_warm_slots(WARM_SLOTS);
-        // Reset memory that a request dirtied instead of unmapping it: with Linux's PAGEMAP_SCAN
-        // only the dirty pages of a slot are reset (by memset), so a large resident prefix costs
-        // nothing; without it the prefix is reset whole, so keep it small. Either way no madvise
-        // and page faults for the next request on the slot.
-        // (Measured on the hello component: 40 µs of CPU per request with 128 KiB memset and
-        // dlmalloc growing memory, 20 µs with PAGEMAP_SCAN and the guest's bump allocator.)
-        if PoolingAllocationConfig::is_pagemap_scan_available() {
-            pool.pagemap_scan(wasmtime::Enabled::Yes);
-            // The guests' initial memory (components/.cargo/config.toml): the scan walks this
-            // whole range on every reset, so no wider than what a request usually touches.
-            pool.linear_memory_keep_resident(1 << 20);
-        } else {
-            pool.linear_memory_keep_resident(128 << 10);
-        }
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        // Tiered, Cranelift compiles in the background on one low-priority thread (see `tier`):
-        // its own worker threads would compete with the requests being served.
-        config.parallel_compilation(settings.tiers != Tiers::Tiered);
         let failed = |e: wasmtime::Error| ComponentError::Engine(e.into());
-        let engine = Engine::new(&config).map_err(failed)?;
+        let engine = Engine::new(&optimizing_config(settings)?).map_err(failed)?;
         let pure = wasi::pure_linker(&engine).map_err(failed)?;
         let proxy = wasi::proxy_linker(&engine).map_err(failed)?;
         let baseline = if settings.tiers.uses_baseline() {
@@ -326,8 +296,21 @@ impl Runtime {
         } else {
             None
         };
+        let fueled = if settings.fuel {
+            let mut config = optimizing_config(settings)?;
+            config.consume_fuel(true);
+            let engine = Engine::new(&config).map_err(failed)?;
+            Some(Fueled {
+                pure: Arc::new(wasi::pure_linker(&engine).map_err(failed)?),
+                proxy: Arc::new(wasi::proxy_linker(&engine).map_err(failed)?),
+                engine,
+            })
+        } else {
+            None
+        };
         let mut engines = vec![engine.weak()];
         engines.extend(baseline.as_ref().map(|b| b.engine.weak()));
+        engines.extend(fueled.as_ref().map(|f| f.engine.weak()));
         let ticker = epoch::Ticker::new(engines);
         Ok(Runtime {
             engine,
@@ -336,16 +319,32 @@ impl Runtime {
             cache,
             ticker,
             baseline,
+            fueled,
             tiers: settings.tiers,
         })
     }
 
+    /// The engine that compiles optimized code with or without fuel checks.
+    fn optimizing(&self, fuel: FuelChecks) -> Result<&Engine, ComponentError> {
+        match (fuel, &self.fueled) {
+            (FuelChecks::Without, _) => Ok(&self.engine),
+            (FuelChecks::With, Some(fueled)) => Ok(&fueled.engine),
+            (FuelChecks::With, None) => Err(ComponentError::Engine(
+                "a component has `limits.fuel`, but the runtime was made without fuel checks \
+                 (its engine settings did not ask for them)"
+                    .into(),
+            )),
+        }
+    }
+
     /// Reads, judges and (if servable) pre-instantiates a component: from the cache, else on
     /// baseline code (a pure component, when tiered) or compiled optimized now.
-    pub fn load(&self, id: &str, path: &Path) -> Result<Loaded, ComponentError> {
+    /// `fuel` says whether its code counts fuel; such code is never baseline code.
+    pub fn load(&self, id: &str, path: &Path, fuel: FuelChecks) -> Result<Loaded, ComponentError> {
+        let engine = self.optimizing(fuel)?;
         let wasm = read(id, path)?;
         let digest = *blake3::hash(&wasm).as_bytes();
-        let damaged = match self.cache.lookup(&self.engine, &digest) {
+        let damaged = match self.cache.lookup(engine, &digest) {
             Lookup::Hit(component) => {
                 return self.prepare(id, digest, component, CacheOutcome::Hit, None);
             }
@@ -354,13 +353,14 @@ impl Runtime {
             Lookup::Damaged(reason) => Some(reason),
         };
         if damaged.is_none()
+            && fuel == FuelChecks::Without
             && let Some(loaded) = self.load_baseline(id, &wasm, digest)
         {
             return Ok(loaded);
         }
         let (component, cache) = self
             .cache
-            .compile(&self.engine, &wasm, &digest, damaged)
+            .compile(engine, &wasm, &digest, damaged)
             .map_err(|e| ComponentError::Compile {
                 path: path.to_owned(),
                 source: e.into(),
@@ -432,9 +432,21 @@ impl Runtime {
             id: id.to_owned(),
             source: e.into(),
         };
-        let (tier, pure) = match &self.baseline {
-            Some(b) if Engine::same(component.engine(), &b.engine) => (Tier::Baseline, &b.pure),
-            _ => (Tier::Optimized, &self.pure),
+        // The linkers of the engine that compiled it.
+        let engine = component.engine();
+        let (tier, fuel, pure, proxy) = match (&self.baseline, &self.fueled) {
+            (Some(b), _) if Engine::same(engine, &b.engine) => {
+                (Tier::Baseline, FuelChecks::Without, &b.pure, &self.proxy)
+            }
+            (_, Some(f)) if Engine::same(engine, &f.engine) => {
+                (Tier::Optimized, FuelChecks::With, &f.pure, &f.proxy)
+            }
+            _ => (
+                Tier::Optimized,
+                FuelChecks::Without,
+                &self.pure,
+                &self.proxy,
+            ),
         };
         let pre = if verdict.is_pure() {
             let pre = pure.instantiate_pre(&component).map_err(prepare)?;
@@ -443,7 +455,7 @@ impl Runtime {
             None
         };
         let proxy = (verdict.kind == Kind::HttpProxy)
-            .then(|| proxy::prepare(&self.engine, &self.proxy, &component))
+            .then(|| proxy::prepare(engine, proxy, &component))
             .transpose()
             .map_err(prepare)?;
         Ok(Loaded {
@@ -456,6 +468,7 @@ impl Runtime {
             pre,
             proxy,
             habit: Arc::default(),
+            fuel,
         })
     }
 
@@ -538,6 +551,8 @@ impl Runtime {
         store.limiter(|s| &mut s.limiter);
         let deadline = deadline.min(Instant::now() + limits.timeout);
         trap_at(&mut store, deadline);
+        let budget = component.fuel.budget(&limits);
+        fill_tank(&mut store, budget);
         let (pre, running) = (pre.clone(), self.ticker.running());
         let (start, clock) = (Instant::now(), Arc::new(CpuClock::default()));
         let cpu = clock.clone();
@@ -555,6 +570,7 @@ impl Runtime {
             used.wall = start.elapsed();
             used.instantiate = instantiated.map_or(used.wall, |at| at - start);
             used.peak_memory = store.data().limiter.peak;
+            used.fuel = fuel_burned(&store, budget);
             let result = match result {
                 Ok(Ok(outcome)) => Ok((outcome, input)),
                 Ok(Err(e)) => {
@@ -608,12 +624,59 @@ impl Runtime {
             return Err(CallError::NotServable("wasi:http/proxy").into());
         };
         let host = proxy::Host {
-            engine: &self.engine,
             ticker: &self.ticker,
+            fuel: component.fuel.budget(&call.limits),
         };
         let habit = component.habit.clone();
         proxy::call(host, pre, &component.id, habit, call, request, held).await
     }
+}
+
+/// The optimizing engine's settings: Cranelift, epoch interruption, and the pooling allocator
+/// sized by `settings`.
+fn optimizing_config(settings: &EngineSettings) -> Result<Config, ComponentError> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+    // A trap's error then carries the store's memories, where a guest's panic handler left
+    // its message (see `panic`). Traps are rare; calls that do not trap pay nothing.
+    config.coredump_on_trap(true);
+    let mut pool = PoolingAllocationConfig::default();
+    let n = settings.max_instances;
+    let max_memory =
+        usize::try_from(settings.max_memory).map_err(|e| ComponentError::Engine(Box::new(e)))?;
+    pool.total_component_instances(n)
+        .total_core_instances(n * 4)
+        .total_memories(n * 2)
+        .total_tables(n * 4)
+        .total_stacks(n)
+        .max_memory_size(max_memory)
+        .table_keep_resident(16 << 10)
+        // Memory follows load: a freed instance's slots stay warm (image mapped, up to the
+        // keep-resident size resident) for the next instance. wasmtime's default keeps 100
+        // warm slots and takes never-used slots until it has them, so a burst spreads over
+        // 100+ slots that all stay resident after it. Slots go to their own component first,
+        // so a few warm ones per component are enough for reuse.
+        .max_unused_warm_slots(WARM_SLOTS);
+    // Reset memory that a request dirtied instead of unmapping it: with Linux's PAGEMAP_SCAN
+    // only the dirty pages of a slot are reset (by memset), so a large resident prefix costs
+    // nothing; without it the prefix is reset whole, so keep it small. Either way no madvise
+    // and page faults for the next request on the slot.
+    // (Measured on the hello component: 40 µs of CPU per request with 128 KiB memset and
+    // dlmalloc growing memory, 20 µs with PAGEMAP_SCAN and the guest's bump allocator.)
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(wasmtime::Enabled::Yes);
+        // The guests' initial memory (components/.cargo/config.toml): the scan walks this
+        // whole range on every reset, so no wider than what a request usually touches.
+        pool.linear_memory_keep_resident(1 << 20);
+    } else {
+        pool.linear_memory_keep_resident(128 << 10);
+    }
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // Tiered, Cranelift compiles in the background on one low-priority thread (see `tier`):
+    // its own worker threads would compete with the requests being served.
+    config.parallel_compilation(settings.tiers != Tiers::Tiered);
+    Ok(config)
 }
 
 /// Why a loaded component cannot be served: its refusal text (see [`refusal_message`]).

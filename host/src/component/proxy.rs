@@ -41,6 +41,7 @@ use super::call::{
     CallError, CallLimits, CallUsage, CpuClock, Limiter, Source, on_cpu_clock, trap_at,
 };
 use super::epoch::Ticker;
+use super::fuel::{fill_tank, fuel_burned};
 use super::lane::{Habit, Unfinished};
 use super::purity::Refused;
 use state::ProxyState;
@@ -119,10 +120,11 @@ impl std::fmt::Debug for ProxyCall<'_> {
     }
 }
 
-/// The engine-wide parts a proxy call needs.
+/// The runtime's parts a proxy call needs, and the fuel it starts with (`Some` for a
+/// component with fuel checks).
 pub(super) struct Host<'a> {
-    pub engine: &'a Engine,
     pub ticker: &'a Ticker,
+    pub fuel: Option<u64>,
 }
 
 /// Serves one request with a fresh instance of a proxy component. The guest runs in a task of
@@ -155,7 +157,9 @@ where
 
     let id: Arc<str> = id.into();
     let deadline = call.deadline.min(Instant::now() + call.limits.timeout);
-    let mut store = proxy_store(host.engine, &id, call.limits.memory, deadline, call.grants);
+    let mut store = proxy_store(pre.engine(), &id, call.limits.memory, deadline, call.grants);
+    let budget = host.fuel;
+    fill_tank(&mut store, budget);
     let (tx, rx) = tokio::sync::oneshot::channel::<Delivered>();
     let responded = Arc::new(AtomicBool::new(false));
     let set = responded.clone();
@@ -207,6 +211,7 @@ where
                 usage.wall = start.elapsed();
                 usage.instantiate = instantiated.map_or(usage.wall, |at| at - start);
                 usage.peak_memory = store.data().limiter.peak;
+                usage.fuel = fuel_burned(&store, budget);
                 (ran, store, usage)
             };
             // As a pure call: inline first, on the slow lane once it has run a tick; a guest

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::{ComponentError, Loaded, Runtime, tier};
+use super::{ComponentError, FuelChecks, Loaded, Runtime, tier};
 
 /// Milliseconds since the first call: a cheap monotonic clock for "last used".
 fn now_ms() -> u64 {
@@ -27,6 +27,8 @@ fn now_ms() -> u64 {
 pub struct Slot {
     pub id: String,
     path: PathBuf,
+    /// Whether it was loaded with fuel checks (and so is loaded again).
+    fuel: FuelChecks,
     /// The digest of the wasm as first loaded: the component's identity in memo keys.
     pub digest: [u8; 32],
     loaded: Cell,
@@ -56,6 +58,7 @@ impl Slot {
         let slot = Arc::new(Slot {
             id: loaded.id.clone(),
             path,
+            fuel: loaded.fuel,
             digest: loaded.digest,
             loaded: Arc::new(Mutex::new(Some(loaded.clone()))),
             last_used: AtomicU64::new(now_ms()),
@@ -98,7 +101,8 @@ impl Slot {
             return Ok(loaded);
         }
         let (runtime, id, path) = (runtime.clone(), self.id.clone(), self.path.clone());
-        let loaded = tokio::task::spawn_blocking(move || runtime.load(&id, &path))
+        let fuel = self.fuel;
+        let loaded = tokio::task::spawn_blocking(move || runtime.load(&id, &path, fuel))
             .await
             .map_err(ComponentError::Task)??;
         if loaded.digest != self.digest {

@@ -112,7 +112,8 @@ mod tests {
     use super::*;
     use crate::component::slot::{Cell, upgrade};
     use crate::component::{
-        CallError, CallLimits, CompileCache, EngineSettings, Input, Outcome, Request, Runtime,
+        CallError, CallLimits, CompileCache, EngineSettings, FuelChecks, Input, Outcome, Request,
+        Runtime,
     };
 
     /// A guest from the release build of components/ (CI builds the guests before the tests).
@@ -161,12 +162,15 @@ mod tests {
     const LIMITS: CallLimits = CallLimits {
         memory: 16 << 20,
         timeout: Duration::from_millis(300),
+        fuel: None,
     };
 
     #[tokio::test]
     async fn an_endless_loop_in_baseline_code_is_cut_off_at_its_deadline() {
         let runtime = runtime(Tiers::Baseline);
-        let spinner = runtime.load("spinner", &guest("spin")).expect("loads");
+        let spinner = runtime
+            .load("spinner", &guest("spin"), FuelChecks::Without)
+            .expect("loads");
         assert_eq!(spinner.tier, Tier::Baseline);
         let err = runtime
             .call_pure(&spinner, LIMITS, far(), input(""), &mut Default::default())
@@ -188,7 +192,9 @@ mod tests {
     #[tokio::test]
     async fn tiered_loading_starts_on_baseline_code_and_queues_the_optimized_compile() {
         let runtime = runtime(Tiers::Tiered);
-        let hello = runtime.load("hello", &guest("hello")).expect("loads");
+        let hello = runtime
+            .load("hello", &guest("hello"), FuelChecks::Without)
+            .expect("loads");
         assert_eq!(hello.tier, Tier::Baseline);
         assert!(hello.pending.is_some(), "no optimized compile pending");
         let optimized = runtime
@@ -219,7 +225,11 @@ mod tests {
     #[tokio::test]
     async fn the_worker_swaps_the_optimized_code_into_the_slot() {
         let runtime = runtime(Tiers::Tiered);
-        let hello = Arc::new(runtime.load("hello", &guest("hello")).expect("loads"));
+        let hello = Arc::new(
+            runtime
+                .load("hello", &guest("hello"), FuelChecks::Without)
+                .expect("loads"),
+        );
         let cell: Cell = Arc::new(Mutex::new(Some(hello.clone())));
         upgrade(cell.clone(), hello);
         let mut tier = Tier::Baseline;
@@ -240,7 +250,65 @@ mod tests {
     #[test]
     fn optimized_only_never_uses_baseline_code() {
         let runtime = runtime(Tiers::Optimized);
-        let hello = runtime.load("hello", &guest("hello")).expect("loads");
+        let hello = runtime
+            .load("hello", &guest("hello"), FuelChecks::Without)
+            .expect("loads");
         assert_eq!(hello.tier, Tier::Optimized);
+    }
+
+    #[tokio::test]
+    async fn fuel_checked_code_is_never_baseline_code_and_counts_what_a_call_burned() {
+        let settings = EngineSettings {
+            tiers: Tiers::Tiered,
+            max_instances: 4,
+            fuel: true,
+            ..EngineSettings::default()
+        };
+        let runtime = Runtime::new(&settings, CompileCache::new(None)).expect("runtime");
+        let fueled = runtime
+            .load("hello", &guest("hello"), FuelChecks::With)
+            .expect("loads");
+        assert_eq!(
+            (fueled.tier, fueled.fuel),
+            (Tier::Optimized, FuelChecks::With)
+        );
+        let plain = runtime
+            .load("hello", &guest("hello"), FuelChecks::Without)
+            .expect("loads");
+        assert_eq!(
+            (plain.tier, plain.fuel),
+            (Tier::Baseline, FuelChecks::Without)
+        );
+
+        let limits = CallLimits {
+            fuel: Some(10_000_000),
+            ..LIMITS
+        };
+        let mut burned = Vec::new();
+        for _ in 0..2 {
+            let mut usage = Default::default();
+            let answered = runtime
+                .call_pure(&fueled, limits, far(), input(""), &mut usage)
+                .await;
+            assert!(answered.is_ok(), "{answered:?}");
+            burned.push(usage.fuel);
+        }
+        assert!(burned[0] > 0 && burned[0] == burned[1], "{burned:?}");
+        let mut usage = Default::default();
+        let answered = runtime
+            .call_pure(&plain, limits, far(), input(""), &mut usage)
+            .await;
+        assert!(answered.is_ok(), "{answered:?}");
+        assert_eq!(usage.fuel, 0, "code without fuel checks counts none");
+
+        let starved = CallLimits {
+            fuel: Some(10),
+            ..LIMITS
+        };
+        let err = runtime
+            .call_pure(&fueled, starved, far(), input(""), &mut Default::default())
+            .await
+            .expect_err("10 units cannot answer");
+        assert!(matches!(err, CallError::OutOfFuel { budget: 10 }), "{err}");
     }
 }

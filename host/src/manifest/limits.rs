@@ -23,6 +23,9 @@ pub struct Limits {
     pub queue: Option<u32>,
     /// The longest a request waits in that queue.
     pub queue_timeout: Duration,
+    /// Fuel one call may burn (wasmtime's deterministic instruction count); `None`: the
+    /// component is not fuel-metered and its code carries no fuel checks.
+    pub fuel: Option<u64>,
 }
 
 impl Default for Limits {
@@ -35,6 +38,7 @@ impl Default for Limits {
             concurrency: None,
             queue: None,
             queue_timeout: Duration::from_secs(1),
+            fuel: None,
         }
     }
 }
@@ -244,6 +248,29 @@ impl TryFrom<&toml::Value> for Count {
                 .ok_or_else(|| Invalid::new(format!("count `{n}` is out of range"), HINT)),
             other => Err(Invalid::new(
                 format!("expected a count, found {}", kind(other)),
+                HINT,
+            )),
+        }
+    }
+}
+
+/// An amount of fuel: a whole number of units, at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Fuel(pub u64);
+
+impl TryFrom<&toml::Value> for Fuel {
+    type Error = Invalid;
+
+    fn try_from(value: &toml::Value) -> Result<Self, Invalid> {
+        const HINT: &str = "write a whole number of fuel units, about one per wasm instruction, e.g. `fuel = 1_000_000_000`";
+        match value {
+            toml::Value::Integer(n) => u64::try_from(*n)
+                .ok()
+                .filter(|&n| n > 0)
+                .map(Fuel)
+                .ok_or_else(|| Invalid::new(format!("fuel `{n}` must be more than 0"), HINT)),
+            other => Err(Invalid::new(
+                format!("expected an amount of fuel, found {}", kind(other)),
                 HINT,
             )),
         }

@@ -40,6 +40,13 @@ fn rows() -> Vec<Row> {
             past_it: "500",
         },
         Row {
+            name: "`fuel`",
+            set: "`[limits]`, component",
+            default: "none (not metered)".to_owned(),
+            what: "wasmtime fuel one call may burn, about one unit per wasm instruction: deterministic metering, the same for the same input on any machine (counted in `usage` and `/metrics`); a component with `fuel` gets code with fuel checks, compiled apart from the others",
+            past_it: "500, logged as out of fuel",
+        },
+        Row {
             name: "`max_body`",
             set: "`[limits]`, component, route",
             default: size(l.max_body),

@@ -60,6 +60,7 @@ pub(super) struct RawLimits {
     pub concurrency: Option<Spanned<toml::Value>>,
     pub queue: Option<Spanned<toml::Value>>,
     pub queue_timeout: Option<Spanned<toml::Value>>,
+    pub fuel: Option<Spanned<toml::Value>>,
     /// `[limits]` only, like the two after it: the whole server parses request heads before
     /// it knows the route.
     pub max_header_bytes: Option<Spanned<toml::Value>>,
@@ -244,6 +245,7 @@ mod tests {
                 "concurrency",
                 "queue",
                 "queue_timeout",
+                "fuel",
                 "max_header_bytes",
                 "max_connections",
                 "header_timeout"

@@ -16,7 +16,9 @@ use toml::de::{DeTable, DeValue};
 
 use super::declared::Declared;
 use super::diagnostic::{Diagnostic, Source};
-use super::limits::{ByteSize, Count, DEFAULT_MAX_HEADER_BYTES, Invalid, ServerLimits, Timeout};
+use super::limits::{
+    ByteSize, Count, DEFAULT_MAX_HEADER_BYTES, Fuel, Invalid, ServerLimits, Timeout,
+};
 use super::outbound::OutboundHost;
 use super::raw::{
     RawCollection, RawComponent, RawData, RawLimits, RawRoute, RawServer, RawStartup, TOP_LEVEL,
@@ -405,6 +407,11 @@ impl Validator<'_> {
             && let Some(Timeout(timeout)) = self.convert(value)
         {
             limits.queue_timeout = timeout;
+        }
+        if let Some(value) = &raw.fuel
+            && let Some(Fuel(fuel)) = self.convert(value)
+        {
+            limits.fuel = Some(fuel);
         }
         limits
     }

@@ -182,6 +182,8 @@ pub struct ComponentMeter {
     pub kib_us: AtomicU64,
     /// The largest peak memory of any call.
     pub peak_memory: AtomicU64,
+    /// Fuel its calls burned (components with `limits.fuel`; see `component::fuel`).
+    pub fuel: AtomicU64,
 }
 
 impl ComponentMeter {
@@ -196,6 +198,7 @@ impl ComponentMeter {
             instantiate_us: AtomicU64::new(0),
             kib_us: AtomicU64::new(0),
             peak_memory: AtomicU64::new(0),
+            fuel: AtomicU64::new(0),
         }
     }
 
@@ -216,6 +219,9 @@ impl ComponentMeter {
         self.kib_us
             .fetch_add(kib_micros(usage.peak_memory, usage.wall), RELAXED);
         self.peak_memory.fetch_max(usage.peak_memory, RELAXED);
+        if usage.fuel > 0 {
+            self.fuel.fetch_add(usage.fuel, RELAXED);
+        }
     }
 }
 

@@ -119,6 +119,9 @@ pub struct Counts {
     pub reads: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub writes: u64,
+    /// wasmtime fuel burned (components with `limits.fuel`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fuel: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -126,7 +129,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Counts {
-    fn fields(&mut self) -> [&mut u64; 10] {
+    fn fields(&mut self) -> [&mut u64; 11] {
         [
             &mut self.requests,
             &mut self.errors,
@@ -138,6 +141,7 @@ impl Counts {
             &mut self.bytes_out,
             &mut self.reads,
             &mut self.writes,
+            &mut self.fuel,
         ]
     }
 
@@ -195,6 +199,7 @@ fn snapshot(metering: &Metering) -> BTreeMap<Subject, Counts> {
             cpu_us: load(&c.cpu_us),
             wall_us: load(&c.wall_us),
             kib_us: load(&c.kib_us),
+            fuel: load(&c.fuel),
             ..Counts::default()
         };
         now.insert(Subject::Component(c.slot.id.clone()), counts);

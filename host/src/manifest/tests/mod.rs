@@ -401,6 +401,31 @@ path = \"a.wasm\"
 }
 
 #[test]
+fn reads_fuel_from_limits_and_lets_a_component_override_it() {
+    let text = "version = 1
+[limits]
+fuel = 1_000_000
+[components.a]
+path = \"a.wasm\"
+[components.b]
+path = \"b.wasm\"
+limits = { fuel = 5_000 }
+";
+    let m = parse(text).unwrap();
+    assert_eq!(m.components["a"].limits.fuel, Some(1_000_000));
+    assert_eq!(m.components["b"].limits.fuel, Some(5_000));
+    assert_eq!(Limits::default().fuel, None, "not metered unless asked");
+    for bad in ["fuel = 0", "fuel = -3", "fuel = \"1G\""] {
+        let err = parse(&format!("version = 1\n[limits]\n{bad}\n")).unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains("fuel") && err.contains("e.g. `fuel = 1_000_000_000`"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn rejects_a_concurrency_of_zero_and_server_limits_on_a_component() {
     let err = parse("version = 1\n[limits]\nconcurrency = 0\n").unwrap_err();
     assert!(
