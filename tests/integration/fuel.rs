@@ -1,6 +1,7 @@
 //! Deterministic metering with wasmtime fuel (`limits.fuel`): the same work burns the same fuel,
 //! twice the work about twice as much, a component without `fuel` is not metered, a spent
-//! budget costs the request a 500 and nothing else, and `usage` totals what `/metrics` counted.
+//! budget costs the request a 500 and nothing else, a `wasi:http` guest is metered too, and
+//! `usage` totals what `/metrics` counted.
 
 use anyhow::{Context, Result, ensure};
 
@@ -17,6 +18,8 @@ fn manifest(dir: &std::path::Path) -> Result<std::path::PathBuf> {
             "fuel = 200_000_000, timeout = \"20s\"",
         )
         .component("plain", &guests().hostile_nostd)
+        .component_with_limits("http", &guests().http_hello, "fuel = 10_000_000")
+        .route("GET /http", "http")
         .raw(
             r#"
 [[routes]]
@@ -77,6 +80,19 @@ fn fuel_counts_the_same_work_alike_and_a_spent_budget_is_one_500() -> Result<()>
         "twice the turns: {ratio}× the fuel"
     );
 
+    // A `wasi:http` guest is metered too; its usage is counted when its task ends, just
+    // after the response.
+    ensure!(host.get("/http")?.status == 200);
+    let mut http = 0.0;
+    for _ in 0..500 {
+        http = fuel(admin, "http")?;
+        if http > 0.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    ensure!(http > 0.0, "the wasi:http guest burned no fuel");
+
     // The same guest without `fuel` runs the same work unmetered.
     ensure!(host.get("/plain/spin?n=1000000")?.status == 200);
     ensure!(fuel(admin, "plain")? == 0.0, "plain was metered");
@@ -90,11 +106,10 @@ fn fuel_counts_the_same_work_alike_and_a_spent_budget_is_one_500() -> Result<()>
         "the budget, not the deadline, stopped it: {:?}",
         spent.elapsed()
     );
-    let log = host.log();
-    ensure!(
-        log.contains("ran out of fuel: it burned all 200000000 units of `limits.fuel`"),
-        "{log}"
-    );
+    host.wait_for_log_line(&[
+        "component `metered`",
+        "ran out of fuel: it burned all 200000000 units of `limits.fuel`",
+    ])?;
     // Only that request paid: the next one is served.
     ensure!(host.get("/metered/calm")?.status == 200);
     let total = fuel(admin, "metered")?;

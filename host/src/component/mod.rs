@@ -4,7 +4,8 @@
 //! Inside, dependencies go one way: this file (the [`Runtime`] and [`Loaded`] components) uses
 //! `proxy` (wasi:http calls), `wasi` (the one table of WASI interfaces, and both linkers),
 //! `stubs` (what a pure call's WASI imports get), `purity` (the pure import policy), `call`
-//! (limits, deadline, [`CallError`]), `lane` (which threads run a call), `cache`, `epoch`
+//! (limits, deadline, [`CallError`]), `lane` (which threads run a call), `fuel` (which
+//! components count fuel), `cache`, `epoch`
 //! and `bindings`; `slot` builds on this
 //! file. This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
 //!

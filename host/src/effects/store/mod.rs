@@ -15,6 +15,7 @@
 //! Nothing here knows about routes, grants or HTTP; the caller has checked every request.
 
 mod etcd;
+mod group;
 mod redb;
 mod seam;
 

@@ -10,7 +10,10 @@
 //! process owns the file, so no other writer can change it behind them.
 //!
 //! Reads run on the calling task (a read transaction over redb's page cache costs microseconds);
-//! a commit waits for the disk, so writes run on tokio's blocking pool.
+//! a commit waits for the disk, so writes run on tokio's blocking pool, in group commits (see
+//! `group`): the requests that arrive during one commit share the next transaction and its fsync.
+//! Each request in it is checked against the state its predecessors left (preconditions, counter
+//! overflow) before any of its writes is applied, so one that fails is left out alone.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
+use super::group::GroupCommit;
 use super::seam::{
     BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Schema, Snapshot, Storage, StoreError, decode_cursor,
     encode_cursor,
@@ -41,6 +45,8 @@ pub struct RedbStore {
     schema: Arc<Schema>,
     /// Per collection, bumped after every committed write to it.
     versions: Arc<BTreeMap<String, AtomicU64>>,
+    /// The write requests waiting for a commit.
+    group: Arc<GroupCommit<Vec<WriteOp>>>,
 }
 
 type Values<'a> = TableDefinition<'a, &'static str, &'static [u8]>;
@@ -87,6 +93,7 @@ impl RedbStore {
             db: Arc::new(db),
             schema: Arc::new(schema),
             versions: Arc::new(versions),
+            group: Arc::new(GroupCommit::new()),
         })
     }
 }
@@ -104,14 +111,18 @@ impl Storage for RedbStore {
             if writes.is_empty() {
                 return Ok(());
             }
+            let written: Vec<String> = writes
+                .iter()
+                .filter(|op| op.key().is_some())
+                .map(|op| op.collection().to_owned())
+                .collect();
             let store = self.clone();
-            let writes =
-                tokio::task::spawn_blocking(move || store.apply_blocking(&writes).map(|()| writes))
-                    .await
-                    .map_err(|e| StoreError::failed("the write task failed", e))??;
+            self.group
+                .submit(writes, move |batch| store.commit_batch(batch))
+                .await?;
             // After the commit, so a memo key never names a version whose data it has not seen.
-            for op in writes.iter().filter(|op| op.key().is_some()) {
-                if let Some(v) = self.versions.get(op.collection()) {
+            for collection in &written {
+                if let Some(v) = self.versions.get(collection) {
                     v.fetch_add(1, Ordering::AcqRel);
                 }
             }
@@ -187,56 +198,42 @@ impl Snapshot for RedbSnapshot {
 }
 
 impl RedbStore {
-    fn apply_blocking(&self, writes: &[WriteOp]) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(err)?;
+    /// Commits a batch of requests in one transaction: each request checked, then applied, in
+    /// order; one whose check fails is left out with its error. Durability::Immediate (redb's
+    /// default): the commit has reached the disk when it returns, before any request is answered.
+    fn commit_batch(&self, batch: &[Vec<WriteOp>]) -> Vec<Result<(), StoreError>> {
+        let txn = match self.db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => return every(batch, &err(e)),
+        };
+        let mut results = Vec::with_capacity(batch.len());
+        for writes in batch {
+            let checked = self.check(&txn, writes);
+            if checked.is_ok()
+                && let Err(e) = self.apply_in(&txn, writes)
+            {
+                // Checked writes fail only if the storage does: this request is half applied
+                // in the transaction, so none of the batch is committed.
+                return every(batch, &e);
+            }
+            results.push(checked);
+        }
+        match txn.commit() {
+            Ok(()) => results,
+            Err(e) => every(batch, &err(e)),
+        }
+    }
+
+    /// Whether a request's writes can be applied on top of `txn` as it is: its preconditions
+    /// hold and no counter would overflow. Reads only, so a request that fails here has written
+    /// nothing. Preconditions come before the writes (see `Effects::apply`), so they are
+    /// checked against the state before the request.
+    fn check(&self, txn: &redb::WriteTransaction, writes: &[WriteOp]) -> Result<(), StoreError> {
+        // The counters this request changes, as its own earlier writes leave them.
+        let mut counters: BTreeMap<(&str, &str), Option<i64>> = BTreeMap::new();
+        let counter = |collection: &str| self.schema.get(collection).is_some_and(|c| c.counter);
         for w in writes {
             match w {
-                WriteOp::Put {
-                    collection,
-                    key,
-                    value,
-                    index_keys,
-                } => {
-                    txn.open_table(Values::new(collection))
-                        .map_err(err)?
-                        .insert(key.as_str(), value.as_slice())
-                        .map_err(err)?;
-                    let indexes = &self
-                        .schema
-                        .get(collection)
-                        .map(|c| c.indexes.clone())
-                        .unwrap_or_default();
-                    for index in indexes {
-                        let sort = index_keys
-                            .iter()
-                            .find(|(i, _)| i == index)
-                            .map(|(_, s)| s.as_str());
-                        reindex(&txn, collection, index, key, sort)?;
-                    }
-                }
-                WriteOp::Delete { collection, key } => {
-                    let counter = self.schema.get(collection).is_some_and(|c| c.counter);
-                    let old = txn
-                        .open_table(Values::new(collection))
-                        .map_err(err)?
-                        .remove(key.as_str())
-                        .map_err(err)?
-                        .map(|v| v.value().to_vec());
-                    if counter && let Some(old) = old {
-                        txn.open_table(Counted::new(&format!("{collection}#value")))
-                            .map_err(err)?
-                            .remove((decode_counter(&old), key.as_str()))
-                            .map_err(err)?;
-                    }
-                    let indexes = self
-                        .schema
-                        .get(collection)
-                        .map(|c| c.indexes.clone())
-                        .unwrap_or_default();
-                    for index in &indexes {
-                        reindex(&txn, collection, index, key, None)?;
-                    }
-                }
                 WriteOp::ExpectEmpty { collection } => {
                     let table = txn.open_table(Values::new(collection)).map_err(err)?;
                     if !table.is_empty().map_err(err)? {
@@ -266,6 +263,94 @@ impl RedbStore {
                         )));
                     }
                 }
+                WriteOp::Put {
+                    collection,
+                    key,
+                    value,
+                    ..
+                } if counter(collection) => {
+                    counters.insert((collection, key), Some(decode_counter(value)));
+                }
+                WriteOp::Delete { collection, key } if counter(collection) => {
+                    counters.insert((collection, key), None);
+                }
+                WriteOp::Put { .. } | WriteOp::Delete { .. } => {}
+                WriteOp::Add {
+                    collection,
+                    key,
+                    delta,
+                } => {
+                    let old = match counters.get(&(collection.as_str(), key.as_str())) {
+                        Some(known) => *known,
+                        None => txn
+                            .open_table(Values::new(collection))
+                            .map_err(err)?
+                            .get(key.as_str())
+                            .map_err(err)?
+                            .map(|v| decode_counter(v.value())),
+                    };
+                    let new = old.unwrap_or(0).checked_add(*delta).ok_or_else(|| {
+                        StoreError::Rejected(format!("counter `{collection}/{key}` would overflow"))
+                    })?;
+                    counters.insert((collection, key), Some(new));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a request's writes to `txn`, after [`RedbStore::check`] passed them.
+    fn apply_in(&self, txn: &redb::WriteTransaction, writes: &[WriteOp]) -> Result<(), StoreError> {
+        for w in writes {
+            match w {
+                WriteOp::Put {
+                    collection,
+                    key,
+                    value,
+                    index_keys,
+                } => {
+                    txn.open_table(Values::new(collection))
+                        .map_err(err)?
+                        .insert(key.as_str(), value.as_slice())
+                        .map_err(err)?;
+                    let indexes = &self
+                        .schema
+                        .get(collection)
+                        .map(|c| c.indexes.clone())
+                        .unwrap_or_default();
+                    for index in indexes {
+                        let sort = index_keys
+                            .iter()
+                            .find(|(i, _)| i == index)
+                            .map(|(_, s)| s.as_str());
+                        reindex(txn, collection, index, key, sort)?;
+                    }
+                }
+                WriteOp::Delete { collection, key } => {
+                    let counter = self.schema.get(collection).is_some_and(|c| c.counter);
+                    let old = txn
+                        .open_table(Values::new(collection))
+                        .map_err(err)?
+                        .remove(key.as_str())
+                        .map_err(err)?
+                        .map(|v| v.value().to_vec());
+                    if counter && let Some(old) = old {
+                        txn.open_table(Counted::new(&format!("{collection}#value")))
+                            .map_err(err)?
+                            .remove((decode_counter(&old), key.as_str()))
+                            .map_err(err)?;
+                    }
+                    let indexes = self
+                        .schema
+                        .get(collection)
+                        .map(|c| c.indexes.clone())
+                        .unwrap_or_default();
+                    for index in &indexes {
+                        reindex(txn, collection, index, key, None)?;
+                    }
+                }
+                // Checked by `check`, against the same transaction.
+                WriteOp::ExpectEmpty { .. } | WriteOp::Unchanged { .. } => {}
                 WriteOp::Add {
                     collection,
                     key,
@@ -292,9 +377,28 @@ impl RedbStore {
                 }
             }
         }
-        // Durability::Immediate (redb's default): committed to disk before the response is sent.
-        txn.commit().map_err(err)
+        Ok(())
     }
+}
+
+/// The same failure for every request of a batch.
+fn every(batch: &[Vec<WriteOp>], e: &StoreError) -> Vec<Result<(), StoreError>> {
+    let what = crate::log::Chain(e).to_string();
+    batch
+        .iter()
+        .map(|_| {
+            Err(match e {
+                StoreError::Unavailable { .. } => StoreError::Unavailable {
+                    what: what.clone(),
+                    source: None,
+                },
+                _ => StoreError::Failed {
+                    what: what.clone(),
+                    source: None,
+                },
+            })
+        })
+        .collect()
 }
 
 fn reindex(

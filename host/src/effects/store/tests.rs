@@ -147,6 +147,7 @@ on_every_store!(
     a_precondition_on_a_changed_key_conflicts_and_writes_nothing,
     a_precondition_on_an_absent_key_conflicts_once_it_is_created,
     a_precondition_ignores_writes_to_other_keys,
+    concurrent_requests_each_commit_all_or_nothing,
 );
 
 fn put(key: &str, sort: &str) -> WriteOp {
@@ -320,6 +321,61 @@ async fn a_failing_write_applies_nothing(s: &dyn Storage) {
         keys(&page(s, "new", false, None, 10).await),
         Vec::<&str>::new()
     );
+}
+
+/// Polls every future until all are done (they run concurrently on this task).
+async fn all<T>(mut futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
+    let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, out) in futures.iter_mut().zip(out.iter_mut()) {
+            if out.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *out = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// Concurrent requests (which redb commits in groups): each one all or nothing, and one that
+/// fails loses only its own writes.
+async fn concurrent_requests_each_commit_all_or_nothing(s: &dyn Storage) {
+    apply(s, vec![add("full", i64::MAX)]).await;
+    let failing = |i: usize| i % 8 == 3;
+    let requests = (0..40)
+        .map(|i| {
+            let writes = if failing(i) {
+                vec![put(&format!("bad{i}"), "b"), add("full", 1)]
+            } else {
+                vec![put(&format!("good{i}"), "g"), add("x", 1)]
+            };
+            s.apply(writes)
+        })
+        .collect();
+    let results = all(requests).await;
+    for (i, result) in results.iter().enumerate() {
+        if failing(i) {
+            assert!(
+                matches!(result, Err(StoreError::Rejected(m)) if m.contains("would overflow")),
+                "{i}: {result:?}"
+            );
+            assert_eq!(get(s, &format!("bad{i}")).await, None, "{i}");
+        } else {
+            assert!(result.is_ok(), "{i}: {result:?}");
+            assert!(get(s, &format!("good{i}")).await.is_some(), "{i}");
+        }
+    }
+    assert_eq!(counted(s, "x").await, Ok(ReadValue::Number(35)));
+    assert_eq!(counted(s, "full").await, Ok(ReadValue::Number(i64::MAX)));
 }
 
 async fn rejects_a_malformed_cursor(s: &dyn Storage) {

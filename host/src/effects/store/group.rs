@@ -1,0 +1,162 @@
+//! Group commit: the write requests that arrive while a commit is running wait for the next one,
+//! and share its one durable transaction (one fsync for all of them). One request alone commits
+//! at once, as before; under concurrent writes the fsyncs per second stay the same while the
+//! writes per fsync grow.
+//!
+//! This module owns only the queue and who commits: a store gives it the function that commits a
+//! batch, which must keep each request all-or-nothing (one that fails is left out of the batch
+//! alone) and answer each request in order. It never acknowledges a request before the commit
+//! that covers it has returned.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+use super::seam::StoreError;
+
+/// Requests in one transaction at most: a longer queue waits for the next one, so that no
+/// request waits behind an unbounded batch.
+const MAX_BATCH: usize = 256;
+
+/// What commits a batch: one result per request, in order.
+type Commit<'a, W> = dyn Fn(&[W]) -> Vec<Result<(), StoreError>> + 'a;
+
+/// One store's queue of write requests; `W` is one request's writes.
+#[derive(Debug)]
+pub(super) struct GroupCommit<W> {
+    queue: Mutex<Queue<W>>,
+}
+
+#[derive(Debug)]
+struct Queue<W> {
+    waiting: Vec<(W, oneshot::Sender<Result<(), StoreError>>)>,
+    /// Whether a committer is running: it takes what waits when its commit is done.
+    committing: bool,
+}
+
+impl<W: Send + 'static> GroupCommit<W> {
+    pub(super) fn new() -> GroupCommit<W> {
+        GroupCommit {
+            queue: Mutex::new(Queue {
+                waiting: Vec::new(),
+                committing: false,
+            }),
+        }
+    }
+
+    /// Queues one request's `writes` and answers once a commit covering them has returned, or
+    /// with why they were left out. When no commit is running, this request starts the
+    /// committer: a blocking task that calls `commit` with everything waiting, until nothing
+    /// waits.
+    pub(super) async fn submit<F>(self: &Arc<Self>, writes: W, commit: F) -> Result<(), StoreError>
+    where
+        F: Fn(&[W]) -> Vec<Result<(), StoreError>> + Send + 'static,
+    {
+        let (done, answer) = oneshot::channel();
+        let lead = {
+            let mut queue = self.queue.lock().expect("group commit lock");
+            queue.waiting.push((writes, done));
+            !std::mem::replace(&mut queue.committing, true)
+        };
+        if lead {
+            let group = self.clone();
+            tokio::task::spawn_blocking(move || group.drain(&commit));
+        }
+        answer
+            .await
+            .map_err(|e| StoreError::failed("the commit task ended without an answer", e))?
+    }
+
+    /// Commits batch after batch until the queue is empty.
+    fn drain(&self, commit: &Commit<'_, W>) {
+        loop {
+            let batch: Vec<_> = {
+                let mut queue = self.queue.lock().expect("group commit lock");
+                if queue.waiting.is_empty() {
+                    queue.committing = false;
+                    return;
+                }
+                let n = queue.waiting.len().min(MAX_BATCH);
+                queue.waiting.drain(..n).collect()
+            };
+            let (writes, answers): (Vec<W>, Vec<_>) = batch.into_iter().unzip();
+            // A panic in the store fails this batch, not every later write: the committer goes
+            // on with the queue instead of leaving it to a task that is gone.
+            let results =
+                std::panic::catch_unwind(AssertUnwindSafe(|| commit(&writes))).unwrap_or_default();
+            let mut results = results.into_iter();
+            for answer in answers {
+                let result = results.next().unwrap_or_else(|| {
+                    Err(StoreError::Failed {
+                        what: "the commit failed (a bug: see the panic above)".into(),
+                        source: None,
+                    })
+                });
+                // The request may be gone (its client left); its writes are committed anyway.
+                let _ = answer.send(result);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_share_commits_and_each_gets_its_own_answer() {
+        let group = Arc::new(GroupCommit::<u32>::new());
+        let batches = Arc::new(AtomicUsize::new(0));
+        let commit = {
+            let batches = batches.clone();
+            move |writes: &[u32]| {
+                batches.fetch_add(1, Ordering::Relaxed);
+                // A slow fsync: the others queue up meanwhile.
+                std::thread::sleep(Duration::from_millis(20));
+                writes
+                    .iter()
+                    .map(|&w| match w % 10 {
+                        7 => Err(StoreError::Rejected(format!("{w} is left out"))),
+                        _ => Ok(()),
+                    })
+                    .collect()
+            }
+        };
+        let requests: Vec<_> = (0..40u32)
+            .map(|w| {
+                let (group, commit) = (group.clone(), commit.clone());
+                tokio::spawn(async move { (w, group.submit(w, commit).await) })
+            })
+            .collect();
+        for request in requests {
+            let (w, result) = request.await.expect("request task");
+            match result {
+                Ok(()) => assert_ne!(w % 10, 7, "{w}"),
+                Err(e) => assert_eq!(e.to_string(), format!("write rejected: {w} is left out")),
+            }
+        }
+        let n = batches.load(Ordering::Relaxed);
+        assert!((1..40).contains(&n), "40 requests in {n} commits");
+        // The queue is free again: a lone request commits at once.
+        assert!(group.submit(1, commit).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_committer_that_panics_fails_its_batch_and_goes_on() {
+        let group = Arc::new(GroupCommit::<u32>::new());
+        let failed = group
+            .submit(1, |_: &[u32]| -> Vec<Result<(), StoreError>> {
+                panic!("a bug in the store")
+            })
+            .await;
+        assert!(failed.is_err());
+        let ok = group
+            .submit(2, |w: &[u32]| w.iter().map(|_| Ok(())).collect())
+            .await;
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+}
