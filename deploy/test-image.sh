@@ -89,13 +89,15 @@ start() {
   local name=$1
   shift
   local t0
+  # Listed before it exists: a `podman run` that fails may leave a created container behind.
+  containers+=("$name")
+  current=$name
   t0=$(now_ms)
   podman run -d --name "$name" --network host "${run_opts[@]}" \
     -e ACADEMEMES_ADMIN_TOKEN="$token" "$@" \
     "$image" up /app/manifests/academemes.toml \
-    --listen "127.0.0.1:$port" --admin "127.0.0.1:$aport" >/dev/null
-  containers+=("$name")
-  current=$name
+    --listen "127.0.0.1:$port" --admin "127.0.0.1:$aport" >/dev/null ||
+    fail "$name: podman run failed"
   local until=$((t0 + deadline_s * 1000)) polls=0
   # The site's listener is bound before the components load: poll GET / itself, bounded.
   until [ "$(status "$base/")" = 200 ]; do
@@ -181,7 +183,20 @@ stop_current() {
   current=""
 }
 
-# 1. The image as it is: redb in the container's /app/data.
+# 0. Without the moderators' token the host refuses to start, and says why.
+current="nebula-image-test-$$-tokenless"
+containers+=("$current")
+if podman run --name "$current" --network host "${run_opts[@]}" "$image" \
+  up /app/manifests/academemes.toml --listen "127.0.0.1:$port" --admin "127.0.0.1:$aport" \
+  >"$work/tokenless.log" 2>&1; then
+  fail "the image started without ACADEMEMES_ADMIN_TOKEN"
+fi
+grep -q 'needs a bearer token in environment variable `ACADEMEMES_ADMIN_TOKEN`' "$work/tokenless.log" ||
+  fail "without ACADEMEMES_ADMIN_TOKEN the image exits without saying why"
+podman rm "$current" >/dev/null
+say "without ACADEMEMES_ADMIN_TOKEN: exits 1 and names the variable"
+
+# 1. The image as it is: redb in its /var/lib/nebula/data.
 start "nebula-image-test-$$-redb"
 check_site "redb"
 redb_ms=$cold_ms
