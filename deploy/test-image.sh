@@ -32,6 +32,15 @@ etcd_peer=$((etcd_port + 1))
 # How long a start may take: an empty store is seeded first (16 memes rendered by a component).
 deadline_s="${DEADLINE:-180}"
 
+# What it runs besides podman, from Debian: etcd (etcd-server) and runc (above); curl and ss.
+missing=()
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+[ -n "${OCI_RUNTIME:-}" ] || command -v runc >/dev/null 2>&1 || missing+=(runc)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test-image.sh: installing ${missing[*]} (Debian)"
+  apt-get install -y -qq "${missing[@]}" >/dev/null ||
+    { apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+fi
 runtime="${OCI_RUNTIME:-$(command -v runc || true)}"
 run_opts=(--ulimit nofile=16384:16384 --ulimit nproc=8192:8192)
 [ -z "$runtime" ] || run_opts+=(--runtime "$runtime")
