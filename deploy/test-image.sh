@@ -30,6 +30,7 @@ aport="${APORT:-18590}"
 etcd_port="${ETCD_PORT:-23890}"
 etcd_peer=$((etcd_port + 1))
 # How long a start may take: an empty store is seeded first (16 memes rendered by a component).
+# A poll still under way at the deadline may add its own 5 s (curl --max-time).
 deadline_s="${DEADLINE:-180}"
 
 # What it runs besides podman, from Debian: etcd (etcd-server) and runc (above); curl and ss.
@@ -200,6 +201,7 @@ if podman run --name "$current" --network host "${run_opts[@]}" "$image" \
   >"$work/tokenless.log" 2>&1; then
   fail "the image started without ACADEMEMES_ADMIN_TOKEN"
 fi
+# shellcheck disable=SC2016 # the backquotes are the host's message, not a command
 grep -q 'needs a bearer token in environment variable `ACADEMEMES_ADMIN_TOKEN`' "$work/tokenless.log" ||
   fail "without ACADEMEMES_ADMIN_TOKEN the image exits without saying why"
 podman rm "$current" >/dev/null
