@@ -83,20 +83,23 @@ class Wrk:
         )
 
     def measure(self, server: Server, path: str, script: Path | None = None,
-                connections: int | None = None) -> dict:
+                connections: int | None = None, pids: list[int] | None = None) -> dict:
         """Warm-up, then `runs` runs. The row is the run with the median server CPU per request,
-        plus `spread` (min/median/max over the runs) of req/s, CPU per request and p99."""
+        plus `spread` (min/median/max over the runs) of req/s, CPU per request, p50 and p99.
+        `pids` are the processes whose CPU counts as the server's (default: `server` alone;
+        e.g. hosts, etcd members and a proxy that serve together)."""
         waited, busy = wait_quiet(self.quiet) if self.quiet > 0 else (0.0, float("nan"))
         if self.warmup > 0:
             self._wrk(self.command(server.port, path, script, self.warmup, connections), self.warmup)
-        runs = [self._once(server, path, script, connections) for _ in range(self.runs)]
+        pids = pids or [server.pid]
+        runs = [self._once(server, path, script, connections, pids) for _ in range(self.runs)]
         done = [r for r in runs if r.get("requests")] or runs
         row = dict(sorted(done, key=lambda r: r.get("cpu_us_per_req", float("inf")))[len(done) // 2])
         row["quiet_wait_s"], row["busy_before_pct"] = waited, busy
         row["runs"] = len(runs)
         row["spread"] = {
             key: spread([r.get(key, float("nan")) for r in runs])
-            for key in ("rps", "cpu_us_per_req", "p99_us", "other_cpu_pct")
+            for key in ("rps", "cpu_us_per_req", "p50_us", "p99_us", "other_cpu_pct")
         }
         row["rss_peak_kb"] = max((r.get("rss_peak_kb") or 0) for r in runs) or None
         errors = [r["error"] for r in runs if "error" in r]
@@ -104,17 +107,18 @@ class Wrk:
             row["error"] = errors[-1]
         return row
 
-    def _once(self, server: Server, path: str, script: Path | None, connections: int | None) -> dict:
+    def _once(self, server: Server, path: str, script: Path | None, connections: int | None,
+              pids: list[int]) -> dict:
         reset_peak_rss(server.pid)
         argv = self.command(server.port, path, script, self.duration, connections)
         res: dict = {}
-        tick0 = proc_stat_cpu_seconds(server.pid)
-        cpu0, sys0, ch0 = proc_cpu_seconds(server.pid), system_cpu(), children_cpu_seconds()
+        tick0 = sum(proc_stat_cpu_seconds(p) for p in pids)
+        cpu0, sys0, ch0 = sum(proc_cpu_seconds(p) for p in pids), system_cpu(), children_cpu_seconds()
         t0 = time.perf_counter()
         done = self._wrk(argv, self.duration)
         wall = time.perf_counter() - t0
-        cpu1, sys1, ch1 = proc_cpu_seconds(server.pid), system_cpu(), children_cpu_seconds()
-        res["server_cpu_s_stat"] = proc_stat_cpu_seconds(server.pid) - tick0  # cross-check
+        cpu1, sys1, ch1 = sum(proc_cpu_seconds(p) for p in pids), system_cpu(), children_cpu_seconds()
+        res["server_cpu_s_stat"] = sum(proc_stat_cpu_seconds(p) for p in pids) - tick0  # cross-check
         res.update(parse_wrk(done.stdout))
         res["wrk_command"] = shlex.join(argv).replace(str(ROOT) + "/", "")
         res["server_cpu_s"] = cpu1 - cpu0

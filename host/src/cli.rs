@@ -1,4 +1,4 @@
-//! `nebula-host up | serve | check | inspect | new | componentize | usage | top`: argument
+//! `nebula-host up | serve | check | inspect | new | componentize | usage | top | store gc`: argument
 //! parsing and the commands. What a command
 //! prints for its user (`check`'s problems, `inspect`'s report, the ready line, the final
 //! error) goes to stdout/stderr directly; everything a running host reports is a `tracing` event.
@@ -164,6 +164,11 @@ enum Command {
         #[arg(long, value_name = "WATTS", default_value_t = EnergyModel::default().watts_per_gb)]
         watts_per_gb: f64,
     },
+    /// Maintenance of a manifest's store while its hosts keep serving.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// A live view of a running host, from its admin listener's `/metrics`: requests per
     /// second, latency, CPU, memo hit rate and errors per route, instances, RSS.
     Top {
@@ -178,6 +183,27 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Delete the chunks of large values that no entry lists any more (left by failed
+    /// requests, overwrites and deletes), written at least the grace period ago. Safe while
+    /// hosts write; takes at least the grace period. On redb there is nothing to collect.
+    Gc {
+        manifest: PathBuf,
+        /// The store (default: the manifest's `[store]`), as for `up`.
+        #[arg(long, env = "NEBULA_STORE", value_name = "URL")]
+        store: Option<crate::manifest::StoreUrl>,
+        /// Only chunks written at least this long before the sweep may go: longer than any
+        /// request takes to write its chunks and commit (at least ten store timeouts).
+        #[arg(long, value_name = "DURATION", default_value = "10m",
+              value_parser = crate::metering::usage::parse_duration)]
+        grace: Duration,
+        /// Count what would be deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
 /// Runs the command line (`nebula-host`'s `main`); prints errors with their whole chain.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -188,7 +214,8 @@ pub fn main() -> ExitCode {
         | Command::New { .. }
         | Command::Componentize { .. }
         | Command::Usage { .. }
-        | Command::Top { .. } => crate::log::Format::Pretty,
+        | Command::Top { .. }
+        | Command::Store { .. } => crate::log::Format::Pretty,
     };
     crate::log::init(format);
     match run(cli.command) {
@@ -289,6 +316,15 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             crate::billing::run(&data, since, json, model)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Store {
+            command:
+                StoreCommand::Gc {
+                    manifest,
+                    store,
+                    grace,
+                    dry_run,
+                },
+        } => store_gc(&manifest, store, grace, dry_run),
         Command::Top {
             admin,
             iterations,
@@ -302,6 +338,50 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `store gc`: sweeps the store the manifest (or `--store`) names of orphaned chunks.
+fn store_gc(
+    manifest: &Path,
+    store: Option<crate::manifest::StoreUrl>,
+    grace: Duration,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    let manifest = Manifest::load(manifest)?;
+    let mut decl = manifest.store.clone();
+    if let Some(url) = store {
+        decl.url = url;
+    }
+    if decl.url == crate::manifest::StoreUrl::Redb {
+        println!("nothing to collect: redb keeps every value inline");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let floor = decl.timeout * 10;
+    anyhow::ensure!(
+        grace >= floor,
+        "a grace of {grace:?} is shorter than ten store timeouts ({floor:?}): the chunks of a \
+         request still being written could go\n  = hint: give `--grace {}s` or more",
+        floor.as_secs_f64().ceil()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
+    let what = if dry_run { "would delete" } else { "deleted" };
+    eprintln!(
+        "nebula-host: sweeping `{}` of orphaned chunks written more than {grace:?} ago (this \
+         takes at least that long)",
+        decl.url
+    );
+    let swept = runtime.block_on(crate::effects::collect_garbage(&decl, grace, dry_run))?;
+    if let Some(s) = swept {
+        println!(
+            "{what} {} orphaned chunks; kept {} referenced and {} written within the grace \
+             ({} rewritten meanwhile); {} chunks, {} entries read",
+            s.deleted, s.referenced, s.recent, s.rewritten, s.chunks, s.entries
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How `up` reloads its app: what it was built from, and whether to watch its files.

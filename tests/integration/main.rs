@@ -26,4 +26,5 @@ mod purity;
 mod reload;
 mod routing;
 mod scaling;
+mod store_gc;
 mod worlds;

@@ -21,6 +21,7 @@ use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl, StoreDecl, St
 pub use ops::{ListRequest, ReadRequest, Seen, WriteOp};
 pub use store::{
     CollectionSchema, EtcdConfig, EtcdStore, RedbStore, Schema, Snapshot, Storage, StoreError,
+    Sweep,
 };
 
 /// The most entries one `list` read returns, whatever the handler asks for.
@@ -91,6 +92,31 @@ pub fn schema(collections: &BTreeMap<String, Collection>) -> Schema {
             )
         })
         .collect()
+}
+
+/// `nebula-host store gc`: deletes the orphaned chunks of the etcd store `decl` names that were
+/// written at least `grace` ago ([`EtcdStore::collect_garbage`]); `None` on redb, which keeps
+/// every value inline and leaves nothing behind.
+pub async fn collect_garbage(
+    decl: &StoreDecl,
+    grace: std::time::Duration,
+    dry_run: bool,
+) -> Result<Option<Sweep>, StoreError> {
+    let StoreUrl::Etcd {
+        endpoints,
+        namespace,
+    } = &decl.url
+    else {
+        return Ok(None);
+    };
+    let config = EtcdConfig {
+        endpoints: endpoints.clone(),
+        namespace: namespace.clone(),
+        timeout: decl.timeout,
+    };
+    // The sweep reads every collection alike; it needs no schema.
+    let store = EtcdStore::new(&config, Schema::new());
+    store.collect_garbage(grace, dry_run).await.map(Some)
 }
 
 impl Effects {

@@ -13,6 +13,7 @@ per_store!(
     escapes_a_script_title_in_html_and_json,
     lists_a_tagged_upload_on_its_tag_page,
     uploads_and_generates_from_the_html_forms_with_a_redirect,
+    stores_a_5_mib_upload_and_serves_its_bytes_back_unchanged,
 );
 
 fn publishes_an_uploaded_png_first_and_serves_its_bytes_back(store: &TestStore) -> Result<()> {
@@ -429,4 +430,158 @@ fn stores_uploads_without_their_metadata_and_titles_without_bidi_controls() -> R
         "the stored image kept the EXIF segment"
     );
     Ok(())
+}
+
+/// The largest image an upload may carry (`MAX_IMAGE` in academemes-core): etcd refuses a
+/// request over 1.5 MiB by default, so on etcd this goes through the store's chunks.
+const MAX_IMAGE: usize = 5 * 1024 * 1024;
+
+fn stores_a_5_mib_upload_and_serves_its_bytes_back_unchanged(store: &TestStore) -> Result<()> {
+    let host = site_on(store)?;
+    // Random pixels do not compress, so the re-encoded image stays about as large as the
+    // upload: 1320 × 1320 RGB is 4.98 MiB of pixels, and a comment chunk pads the file to
+    // exactly the limit.
+    let (width, height) = (1320, 1320);
+    let upload_png = noise_png(width, height, MAX_IMAGE);
+    ensure!(upload_png.len() == MAX_IMAGE, "{} bytes", upload_png.len());
+    let first = upload(&host, &upload_png, "Five mebibytes of noise", "large")?;
+    let stored = host.get(&format!("/memes/{first}/image"))?;
+    ensure!(
+        stored.status == 200 && stored.body.starts_with(b"\x89PNG"),
+        "image: {} ({} bytes)",
+        stored.status,
+        stored.body.len()
+    );
+    ensure!(
+        png_size(&stored.body) == (width, height),
+        "stored as {:?}",
+        png_size(&stored.body)
+    );
+    ensure!(
+        stored.body.len() > 4 * 1024 * 1024 && stored.body.len() <= MAX_IMAGE,
+        "the re-encoded image is {} bytes: too small to need chunks, or over the limit",
+        stored.body.len()
+    );
+
+    // Academemes re-encodes every upload (dropping the comment), so the bytes to compare are
+    // an image already in its encoding: uploading the stored image again must store it, and
+    // serve it, byte for byte.
+    let second = upload(&host, &stored.body, "The same noise again", "large")?;
+    let page = host.get(&format!("/memes/{second}"))?;
+    ensure!(page.status == 200, "meme page: {}", page.status);
+    ensure!(
+        page.text().contains(&format!(
+            r#"<img src="/memes/{second}/image" width="{width}" height="{height}""#
+        )) && page.text().contains("The same noise again"),
+        "the meme page does not show the image at its size"
+    );
+    for attempt in ["served", "served again"] {
+        let image = host.get(&format!("/memes/{second}/image"))?;
+        ensure!(image.status == 200, "{attempt}: status {}", image.status);
+        ensure!(
+            image.body == stored.body,
+            "{attempt}: {} bytes came back for the {} uploaded, first difference at byte {:?}",
+            image.body.len(),
+            stored.body.len(),
+            image
+                .body
+                .iter()
+                .zip(&stored.body)
+                .position(|(a, b)| a != b)
+        );
+    }
+    Ok(())
+}
+
+/// A PNG of `width` × `height` random RGB pixels (a fixed seed), stored uncompressed (deflate
+/// blocks of type 0), padded with a `tEXt` comment to exactly `len` bytes.
+fn noise_png(width: u32, height: u32, len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut raw = Vec::with_capacity((width as usize * 3 + 1) * height as usize);
+    for _ in 0..height {
+        raw.push(0); // filter: none
+        for _ in 0..width * 3 {
+            // xorshift64: enough to defeat compression.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            raw.push((state >> 32) as u8);
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(0xffff).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len()));
+        let n = block.len() as u16;
+        zlib.extend_from_slice(&n.to_le_bytes());
+        zlib.extend_from_slice(&(!n).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit truecolour, deflate, no interlace
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    png_chunk(&mut png, b"IDAT", &zlib);
+    // What is left after this chunk's 12 bytes of framing and IEND's 12.
+    let pad = len.saturating_sub(png.len() + 24);
+    let mut comment = b"Comment\0".to_vec();
+    comment.resize(pad.max(comment.len()), b'.');
+    png_chunk(&mut png, b"tEXt", &comment);
+    png_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+fn png_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    png.extend_from_slice(kind);
+    png.extend_from_slice(data);
+    png.extend_from_slice(&crc32(&[kind, data]).to_be_bytes());
+}
+
+/// The CRC-32 of the concatenated `parts` that PNG chunks end with (ISO 3309, reflected,
+/// polynomial 0xEDB88320; PNG specification section 5.5).
+fn crc32(parts: &[&[u8]]) -> u32 {
+    let table: Vec<u32> = (0..256u32)
+        .map(|n| {
+            (0..8).fold(n, |c, _| {
+                if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                }
+            })
+        })
+        .collect();
+    let mut crc = !0u32;
+    for &byte in parts.iter().flat_map(|part| part.iter()) {
+        crc = table[((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// zlib's checksum of the uncompressed data (RFC 1950 section 8).
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for chunk in data.chunks(5552) {
+        for &byte in chunk {
+            a += u32::from(byte);
+            b += a;
+        }
+        a %= 65521;
+        b %= 65521;
+    }
+    (b << 16) | a
+}
+
+/// Width and height from a PNG's IHDR.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let field = |at: usize| {
+        png.get(at..at + 4)
+            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    (field(16), field(20))
 }

@@ -19,7 +19,7 @@ mod group;
 mod redb;
 mod seam;
 
-pub use self::etcd::{EtcdConfig, EtcdStore};
+pub use self::etcd::{EtcdConfig, EtcdStore, Sweep};
 pub use self::redb::RedbStore;
 pub use self::seam::{CollectionSchema, Schema, Snapshot, Storage, StoreError};
 

@@ -67,6 +67,24 @@ fn free_port() -> u16 {
 }
 
 fn etcd() -> Fixture {
+    let etcd = etcd_store();
+    Fixture {
+        store: Arc::new(etcd.store),
+        _dir: etcd._dir,
+        _server: Some(etcd._server),
+    }
+}
+
+/// An etcd store on a single-member etcd of its own, and what must live as long as it.
+pub(super) struct EtcdFixture {
+    pub(super) store: EtcdStore,
+    _dir: tempfile::TempDir,
+    _server: EtcdServer,
+}
+
+/// A single-member `etcd` on free loopback ports in a temp folder, and a store on it
+/// (namespace `unit`, the suite's [`schema`]).
+pub(super) fn etcd_store() -> EtcdFixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let (client, peer) = (free_port(), free_port());
     let endpoint = format!("127.0.0.1:{client}");
@@ -102,10 +120,10 @@ fn etcd() -> Fixture {
         namespace: "unit".into(),
         timeout: Duration::from_secs(5),
     };
-    Fixture {
-        store: Arc::new(EtcdStore::new(&config, schema())),
+    EtcdFixture {
+        store: EtcdStore::new(&config, schema()),
         _dir: dir,
-        _server: Some(server),
+        _server: server,
     }
 }
 

@@ -47,6 +47,11 @@ impl Keys {
         &self.ns
     }
 
+    /// `NS/v/`: the prefix of every collection's entries.
+    pub fn entries(&self) -> Vec<u8> {
+        self.join(&[b"v", b""])
+    }
+
     /// `NS/v/C/`: the prefix of a collection's entries.
     pub fn values(&self, collection: &str) -> Vec<u8> {
         self.join(&[b"v", collection.as_bytes(), b""])
@@ -93,8 +98,15 @@ impl Keys {
         self.join(&[b"ver", collection.as_bytes()])
     }
 
+    /// `NS/b/`: the prefix of every chunk.
+    pub fn chunks(&self) -> Vec<u8> {
+        self.join(&[b"b", b""])
+    }
+
     pub fn chunk(&self, hash: &blake3::Hash) -> Vec<u8> {
-        self.join(&[b"b", hash.to_hex().as_bytes()])
+        let mut k = self.chunks();
+        k.extend_from_slice(hash.to_hex().as_bytes());
+        k
     }
 }
 

@@ -12,10 +12,14 @@
 //!   every transaction that writes the collection, and read linearizably in the request's first
 //!   round trip: a host never replays a reply older than a write any host acknowledged.
 //!
+//! * **Orphaned chunks** (of failed requests, overwritten and deleted values) are deleted only by
+//!   `nebula-host store gc`, safely while hosts write ([`gc`]).
+//!
 //! The key layout is in [`keys`]. Every call is bounded by a timeout; an unreachable or leaderless
 //! cluster is [`StoreError::Unavailable`], which clients see as 503 with `Retry-After`.
 
 mod client;
+mod gc;
 mod keys;
 mod read;
 mod write;
@@ -23,6 +27,7 @@ mod write;
 use etcd_client::GetOptions;
 
 pub use client::{EtcdConfig, EtcdStore};
+pub use gc::Sweep;
 
 use super::seam::{BoxFuture, Snapshot, Storage, StoreError};
 use crate::effects::WriteOp;

@@ -27,7 +27,7 @@ use crate::effects::{Seen, WriteOp};
 /// well below the remaining half MiB for any request the manifest limits allow.
 const INLINE_BUDGET: usize = 1 << 20;
 /// The size of one chunk of a large value: one `put` request each.
-const CHUNK: usize = 1 << 20;
+pub(super) const CHUNK: usize = 1 << 20;
 /// Attempts of one request's transaction against other hosts' writers.
 const MAX_ATTEMPTS: u32 = 64;
 
@@ -190,7 +190,7 @@ impl EtcdStore {
         Ok(())
     }
 
-    async fn put_chunk(&self, key: Vec<u8>, bytes: Vec<u8>) -> Result<(), StoreError> {
+    pub(super) async fn put_chunk(&self, key: Vec<u8>, bytes: Vec<u8>) -> Result<(), StoreError> {
         let deadline = tokio::time::Instant::now() + self.inner.timeout * 2;
         let mut attempt = 0;
         loop {
