@@ -499,7 +499,7 @@ fn noise_png(width: u32, height: u32, len: usize) -> Vec<u8> {
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     let mut raw = Vec::with_capacity((width as usize * 3 + 1) * height as usize);
     for _ in 0..height {
-        raw.push(0); // filter: none
+        raw.extend_from_slice(&[0]); // filter: none
         for _ in 0..width * 3 {
             // xorshift64: enough to defeat compression.
             state ^= state << 13;
