@@ -40,14 +40,15 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 # The etcd store's tests and scripts/cluster.sh: Debian's etcd (server and etcdctl), HAProxy, and
-# protoc, which the etcd-client crate's build runs on etcd's .proto files.
+# protoc with the well-known .proto files it imports (libprotobuf-dev, only "recommended" by
+# protobuf-compiler), which the etcd-client crate's build runs on etcd's .proto files.
 if ! command -v etcd >/dev/null 2>&1 || ! command -v haproxy >/dev/null 2>&1 ||
-   ! command -v protoc >/dev/null 2>&1; then
+   ! command -v protoc >/dev/null 2>&1 || [ ! -f /usr/include/google/protobuf/descriptor.proto ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    etcd-server etcd-client haproxy protobuf-compiler >/dev/null
+    etcd-server etcd-client haproxy protobuf-compiler libprotobuf-dev >/dev/null
 fi
 if ! command -v npm >/dev/null 2>&1; then
   echo "setup.sh: Node.js 20 or later with npm is needed for the browser test (tests/browser)" >&2
