@@ -47,21 +47,9 @@ pub fn metering_on() -> bool {
     *ON.get_or_init(|| std::env::var("NEBULA_METERING").map_or(true, |v| v != "off"))
 }
 
-/// The CPU time the calling thread has used so far.
+/// The CPU time the calling thread has used so far (see [`thread_clock`](super::thread_clock)).
 pub(crate) fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux supports.
-    #[expect(unsafe_code, reason = "libc's clock_gettime has no safe binding")]
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
-    if rc != 0 {
-        return Duration::ZERO;
-    }
-    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
-    let nanos = u32::try_from(ts.tv_nsec).unwrap_or(0);
-    Duration::new(secs, nanos)
+    super::thread_clock::now()
 }
 
 /// CPU time added up across polls, readable while the call still runs: a caller that stops

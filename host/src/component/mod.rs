@@ -4,10 +4,10 @@
 //! Inside, dependencies go one way: this file (the [`Runtime`] and [`Loaded`] components) uses
 //! `proxy` (wasi:http calls), `wasi` (the one table of WASI interfaces, and both linkers),
 //! `stubs` (what a pure call's WASI imports get), `purity` (the pure import policy), `call`
-//! (limits, deadline, [`CallError`]), `lane` (which threads run a call), `fuel` (which
-//! components count fuel), `cache`, `epoch`
-//! and `bindings`; `slot` builds on this
-//! file. This module never touches storage or HTTP; it turns an [`Input`] into an [`Outcome`].
+//! (limits, deadline, [`CallError`]), `thread_clock` (the CPU clock metering reads), `lane`
+//! (which threads run a call), `fuel` (which components count fuel), `cache`, `epoch` and
+//! `bindings`; `slot` builds on this file. This module never touches storage or HTTP; it turns
+//! an [`Input`] into an [`Outcome`].
 //!
 //! The host speaks `nebula:pure@0.2.0`; a component built against 0.1.0 is called through
 //! `v0_1`, which maps its input and outcome at this boundary (see [`Pre`]).
@@ -23,6 +23,7 @@ pub mod proxy;
 pub mod purity;
 pub mod slot;
 mod stubs;
+mod thread_clock;
 mod tier;
 mod v0_1;
 mod virtual_wasi;
