@@ -10,13 +10,18 @@
 //! Only routes that cannot write (empty `may_write`) and do not declare a `now` read are
 //! memoized; a reply that read the clock dynamically, or failed with a 5xx, is not stored.
 //! Identical concurrent requests are coalesced into one execution.
+//!
+//! The store is bounded in bytes ([`DEFAULT_MAX_BYTES`]) and follows load down: a reply nobody
+//! asked for in [`IDLE_TTL`] is dropped (a sweep every [`SWEEP_EVERY`] while anything is
+//! stored), and the freed memory is given back to the OS.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use lru::LruCache;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::manifest::{ReadDeclOp, RouteDecl};
 use crate::reply::Reply;
@@ -111,6 +116,13 @@ pub struct Fresh {
 /// Default bound on the bytes of stored replies.
 pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 
+/// A stored reply unused for this long is dropped: what a burst of one-off keys left behind
+/// does not stay resident after the burst.
+pub const IDLE_TTL: Duration = Duration::from_secs(15);
+
+/// How often idle replies are looked for, while anything is stored.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// A stored reply.
 #[derive(Debug)]
 struct Cached {
@@ -203,10 +215,20 @@ enum Lookup {
 pub struct Memo {
     max_bytes: usize,
     state: Mutex<State>,
+    /// The clock of [`Entry::used`].
+    born: Instant,
+    /// Wakes the sweeper: a reply was stored into an empty memo, or the memo is gone.
+    wake: Arc<Notify>,
+}
+
+/// A stored reply, and when it was last stored or replayed (ms since `born`).
+struct Entry {
+    cached: Arc<Cached>,
+    used: u64,
 }
 
 struct State {
-    lru: LruCache<MemoKey, Arc<Cached>>,
+    lru: LruCache<MemoKey, Entry>,
     bytes: usize,
     inflight: HashMap<MemoKey, watch::Sender<Option<Arc<Cached>>>>,
 }
@@ -221,7 +243,17 @@ impl std::fmt::Debug for State {
 }
 
 impl Memo {
+    /// A memo, with its sweeper running when made inside a Tokio runtime.
     pub fn new(max_bytes: usize) -> Arc<Memo> {
+        let memo = Memo::unswept(max_bytes);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(sweep(Arc::downgrade(&memo), IDLE_TTL, SWEEP_EVERY));
+        }
+        memo
+    }
+
+    /// A memo without a sweeper (one memo has at most one).
+    fn unswept(max_bytes: usize) -> Arc<Memo> {
         Arc::new(Memo {
             max_bytes,
             state: Mutex::new(State {
@@ -229,7 +261,13 @@ impl Memo {
                 bytes: 0,
                 inflight: HashMap::new(),
             }),
+            born: Instant::now(),
+            wake: Arc::new(Notify::new()),
         })
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Answers a memoizable request with key `key`: from the store, from a concurrent identical
@@ -276,9 +314,11 @@ impl Memo {
 
     /// Finds a stored reply, joins a running execution, or claims the execution.
     fn lookup(self: &Arc<Self>, key: MemoKey) -> Lookup {
+        let now = self.now_ms();
         let mut state = self.state.lock().expect("memo lock");
-        if let Some(hit) = state.lru.get(&key) {
-            return Lookup::Hit(hit.clone());
+        if let Some(hit) = state.lru.get_mut(&key) {
+            hit.used = now;
+            return Lookup::Hit(hit.cached.clone());
         }
         if let Some(running) = state.inflight.get(&key) {
             return Lookup::Wait(running.subscribe());
@@ -297,17 +337,43 @@ impl Memo {
         if size > self.max_bytes / 4 {
             return;
         }
+        let used = self.now_ms();
         let mut state = self.state.lock().expect("memo lock");
+        if state.lru.is_empty() {
+            self.wake.notify_one();
+        }
         state.bytes += size;
-        if let Some(old) = state.lru.put(key, cached) {
-            state.bytes -= old.bytes();
+        if let Some(old) = state.lru.put(key, Entry { cached, used }) {
+            state.bytes -= old.cached.bytes();
         }
         while state.bytes > self.max_bytes {
             match state.lru.pop_lru() {
-                Some((_, evicted)) => state.bytes -= evicted.bytes(),
+                Some((_, evicted)) => state.bytes -= evicted.cached.bytes(),
                 None => break,
             }
         }
+    }
+
+    /// Drops the replies unused for `ttl` as of `now` (both in ms since `born`); returns the
+    /// bytes dropped.
+    fn expire(&self, now: u64, ttl: u64) -> usize {
+        let mut state = self.state.lock().expect("memo lock");
+        let mut dropped = 0;
+        while state
+            .lru
+            .peek_lru()
+            .is_some_and(|(_, e)| e.used.saturating_add(ttl) <= now)
+        {
+            if let Some((_, e)) = state.lru.pop_lru() {
+                dropped += e.cached.bytes();
+            }
+        }
+        state.bytes -= dropped;
+        dropped
+    }
+
+    fn is_empty(&self) -> bool {
+        self.state.lock().expect("memo lock").lru.is_empty()
     }
 
     /// Drops every stored reply (when the host goes idle, to give the memory back).
@@ -322,6 +388,36 @@ impl Memo {
     fn usage(&self) -> (usize, usize) {
         let state = self.state.lock().expect("memo lock");
         (state.lru.len(), state.bytes)
+    }
+}
+
+impl Drop for Memo {
+    /// Lets the sweeper see the memo is gone (an app replaced by a reload).
+    fn drop(&mut self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Drops idle replies every [`SWEEP_EVERY`] and gives their memory back, until the memo is
+/// gone; while nothing is stored it waits without a timer, so an idle host stays asleep.
+async fn sweep(memo: Weak<Memo>, ttl: Duration, every: Duration) {
+    let Some(wake) = memo.upgrade().map(|m| m.wake.clone()) else {
+        return;
+    };
+    let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+    loop {
+        let Some(m) = memo.upgrade() else { return };
+        let empty = m.is_empty();
+        drop(m);
+        if empty {
+            wake.notified().await;
+            continue;
+        }
+        tokio::time::sleep(every).await;
+        let Some(m) = memo.upgrade() else { return };
+        if m.expire(m.now_ms(), ttl) > 0 {
+            crate::component::slot::release_memory();
+        }
     }
 }
 
@@ -398,6 +494,66 @@ mod tests {
             body: body.to_owned().into(),
             etag: "\"x\"".into(),
         })
+    }
+
+    #[test]
+    fn replies_unused_for_the_ttl_are_dropped_and_used_ones_stay() {
+        let memo = Memo::new(1 << 20);
+        for (key, body) in [([1; 32], "old"), ([2; 32], "used")] {
+            let Lookup::Run(flight) = memo.lookup(key) else {
+                panic!("first lookup must run")
+            };
+            flight.finish(cached(body), true);
+        }
+        let stored = memo.usage();
+        // Both were stored at about t = 0; replaying one marks it used at t = `later`.
+        let later = memo.now_ms() + 10_000;
+        memo.state
+            .lock()
+            .unwrap()
+            .lru
+            .get_mut(&[2; 32])
+            .unwrap()
+            .used = later;
+        let (old, used) = (cached("old").bytes(), cached("used").bytes());
+        assert_eq!(stored, (2, old + used));
+        assert_eq!(
+            memo.expire(later + 500, 1_000),
+            old,
+            "only the unused reply"
+        );
+        assert_eq!(memo.usage(), (1, used));
+        assert!(matches!(memo.lookup([2; 32]), Lookup::Hit(c) if c.body == "used"));
+        assert!(matches!(memo.lookup([1; 32]), Lookup::Run(_)));
+        assert_eq!(memo.expire(later + 2_000, 1_000), used);
+        assert_eq!(memo.usage(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_sweeper_empties_an_idle_memo_and_ends_with_it() {
+        let memo = Memo::unswept(1 << 20);
+        let ttl = Duration::from_millis(50);
+        let sweeper = tokio::spawn(sweep(Arc::downgrade(&memo), ttl, ttl / 2));
+        for key in [[3; 32], [4; 32]] {
+            let Lookup::Run(flight) = memo.lookup(key) else {
+                panic!("first lookup must run")
+            };
+            flight.finish(cached("x"), true);
+        }
+        // Bounded: 5 s for what takes ~75 ms.
+        for _ in 0..500 {
+            if memo.usage() == (0, 0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(memo.usage(), (0, 0));
+        // Waiting (no timer) on an empty memo, it ends when the memo is dropped.
+        drop(memo);
+        tokio::time::timeout(Duration::from_secs(5), sweeper)
+            .await
+            .expect("the sweeper ends with its memo")
+            .unwrap();
     }
 
     #[test]
