@@ -47,13 +47,17 @@ impl Guest for Seed {
             };
             let (w, h) = (memegen::WIDTH, memegen::HEIGHT);
             let png = memegen::png::encode_rgb(w, h, &rgb);
+            // Sized once: a `collect` would double its way up, and every outgrown block stays
+            // behind as a hole in the guest's heap.
+            let mut rgba = Vec::with_capacity(rgb.len() / 3 * 4);
+            for p in rgb.chunks_exact(3) {
+                rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
+            }
+            drop(rgb);
             let image = Image {
                 width: w,
                 height: h,
-                rgba: rgb
-                    .chunks_exact(3)
-                    .flat_map(|p| [p[0], p[1], p[2], 255])
-                    .collect(),
+                rgba,
             };
             let thumb = encode_jpeg(&resize(&image, THUMB_WIDTH, THUMB_HEIGHT), 80);
             let draft = match Draft::new(seed.title, seed.caption, seed.tags) {

@@ -10,10 +10,13 @@
 //!
 //! - small blocks (up to 64 KiB) are rounded up to a power of two and kept on one free list per
 //!   size, popped and pushed in O(1);
-//! - large blocks are rounded up to whole 64 KiB pages and kept on one first-fit list, split when
-//!   a smaller request takes one;
-//! - a block that ends at the bump pointer is given back to it instead, and the most recent block
-//!   grows and shrinks in place, which keeps the usual `Vec`/`String` doubling cheap.
+//! - large blocks are rounded up to whole 64 KiB pages and kept on one list in address order,
+//!   first fit, split when a smaller request takes one; a freed block merges with the free blocks
+//!   on either side, so growing buffers (a `Vec` doubling, an image per iteration) leave one
+//!   big hole to reuse rather than many too small for the next request;
+//! - a block that ends at the bump pointer is given back to it instead (a free large block that
+//!   comes to end there too), and the most recent block grows and shrinks in place, which keeps
+//!   the usual `Vec`/`String` doubling cheap.
 //!
 //! The bookkeeping lives in the free blocks themselves; nothing is allocated for it. This module
 //! must never call the host (the component imports nothing) and assumes one thread.
@@ -95,7 +98,7 @@ pub struct Heap<M> {
     top: Cell<usize>,
     /// Heads of the small free lists; a free block's first word links to the next one.
     small: [Cell<usize>; CLASSES],
-    /// Head of the large list; a free large block holds `[next, size]`.
+    /// Head of the large list, in address order; a free large block holds `[next, size]`.
     large: Cell<usize>,
 }
 
@@ -166,16 +169,60 @@ impl<M: Memory> Heap<M> {
         None
     }
 
+    /// Puts a free block on the large list in address order, merged with the free blocks right
+    /// below and above it; then gives the highest block back to the bump pointer if it ends there.
+    ///
     /// # Safety
     /// `block` is free, owned by this heap, `size` bytes long (at least 16) and 16-aligned.
     unsafe fn push_large(&self, block: usize, size: usize) {
-        let words = block as *mut usize;
-        // SAFETY: the caller gives a free block big enough for the two words.
+        // SAFETY: every address followed is the list head or a free block on the list, which
+        // starts with `[next, size]`; the caller gives a free block big enough for both words.
         unsafe {
-            *words = self.large.get();
-            *words.add(1) = size;
+            // `link` is the word that points at the first block above `block`.
+            let mut link = self.large.as_ptr();
+            let mut below = 0;
+            while *link != 0 && *link < block {
+                below = *link;
+                link = below as *mut usize;
+            }
+            let (mut next, mut size) = (*link, size);
+            if next != 0 && block + size == next {
+                let above = next as *const usize;
+                size += *above.add(1);
+                next = *above;
+            }
+            let words = below as *mut usize;
+            if below != 0 && below + *words.add(1) == block {
+                *words = next;
+                *words.add(1) += size;
+            } else {
+                let words = block as *mut usize;
+                *words = next;
+                *words.add(1) = size;
+                *link = block;
+            }
         }
-        self.large.set(block);
+        self.shrink_top();
+    }
+
+    /// Gives the highest free large block back to the bump pointer when it ends there.
+    fn shrink_top(&self) {
+        let mut link = self.large.as_ptr();
+        // SAFETY: as in `push_large`: the head, then free blocks starting with `[next, size]`.
+        unsafe {
+            while *link != 0 {
+                let block = *link;
+                let words = block as *const usize;
+                if *words == 0 {
+                    if block + *words.add(1) == self.top() {
+                        *link = 0;
+                        self.top.set(block);
+                    }
+                    return;
+                }
+                link = block as *mut usize;
+            }
+        }
     }
 
     /// # Safety
@@ -196,6 +243,8 @@ impl<M: Memory> Heap<M> {
                 if let Some(block) = unsafe { self.take_large(size) } {
                     return block;
                 }
+                // A free block that ends at the bump pointer becomes the start of the new one.
+                self.shrink_top();
             }
             Kind::Odd => {}
         }
@@ -208,8 +257,12 @@ impl<M: Memory> Heap<M> {
         let kind = Kind::of(layout);
         let start = ptr as usize;
         if start + kind.footprint(layout) == self.top() {
-            // The most recent block goes back to the bump pointer.
+            // The most recent block goes back to the bump pointer, and a free large block
+            // that now ends there with it.
             self.top.set(start);
+            if matches!(kind, Kind::Large(_)) {
+                self.shrink_top();
+            }
             return;
         }
         match kind {
@@ -487,6 +540,54 @@ mod tests {
         let mut got = [a as usize, b as usize];
         got.sort();
         assert_eq!(got, [big as usize, big as usize + 2 * PAGE]);
+    }
+
+    #[test]
+    fn freed_neighbours_merge_whatever_order_they_are_freed_in() {
+        // Eight large buffers of 2–9 pages side by side, freed in a scrambled order below a
+        // block that stays: together they are one hole that a request for all of them fits.
+        let heap = Heap::new(Arena::new(1, 4096));
+        let sizes: Vec<usize> = (2..=9).map(|n| n * PAGE).collect();
+        let blocks: Vec<*mut u8> = sizes
+            .iter()
+            .map(|&n| unsafe { heap.alloc(layout(n, 16)) })
+            .collect();
+        let _pin = unsafe { heap.alloc(layout(8, 8)) };
+        for i in [3, 0, 6, 1, 7, 4, 2, 5] {
+            unsafe { heap.dealloc(blocks[i], layout(sizes[i], 16)) };
+        }
+        let grows = heap.memory.grows.get();
+        let all = unsafe { heap.alloc(layout(44 * PAGE, 16)) };
+        assert_eq!(all, blocks[0]);
+        assert_eq!(
+            heap.memory.grows.get(),
+            grows,
+            "served from the merged hole"
+        );
+    }
+
+    #[test]
+    fn a_block_freed_between_two_free_ones_joins_them_and_the_top() {
+        let heap = Heap::new(Arena::new(1, 64));
+        let l = layout(2 * PAGE, 16);
+        let [a, b, c] = [(); 3].map(|_| unsafe { heap.alloc(l) });
+        let pin = unsafe { heap.alloc(layout(8, 8)) };
+        unsafe {
+            heap.dealloc(a, l);
+            heap.dealloc(c, l);
+            heap.dealloc(b, l);
+        }
+        // One block of 6 pages, at `a`.
+        assert_eq!(unsafe { heap.alloc(layout(6 * PAGE, 16)) }, a);
+        unsafe { heap.dealloc(a, layout(6 * PAGE, 16)) };
+        // With the pin gone, everything above the pin's start... and the free block below it
+        // go back to the bump pointer.
+        unsafe { heap.dealloc(pin, layout(8, 8)) };
+        let big = unsafe { heap.alloc(layout(7 * PAGE, 16)) };
+        assert_eq!(
+            big, a,
+            "the free block that ends at the top starts the new one"
+        );
     }
 
     #[test]
