@@ -1,18 +1,27 @@
 //! The on-disk compile cache: compiled components keyed by the wasm's hash and the engine's
 //! settings, so a second start does not run Cranelift again.
 //!
-//! An entry is `MAGIC`, the BLAKE3 hash of the payload, then the payload (wasmtime's serialized
-//! component). The hash is checked before wasmtime sees the bytes: a damaged or foreign file is
-//! recompiled, never trusted.
-
+//! An entry is two files: `KEY.cwasm`, wasmtime's serialized component byte for byte, and
+//! `KEY.sum`, `MAGIC` then the BLAKE3 hash of the `.cwasm`. The hash is checked before wasmtime
+//! sees the bytes: a damaged or foreign file is recompiled, never trusted.
+//!
+//! A verified entry is mapped, not read: its machine code and its memory images stay pages of
+//! the file (shared with the page cache, only the touched ones resident, given back under
+//! memory pressure) instead of a private copy on the heap. A freshly compiled component is
+//! stored and then mapped from its entry the same way. Entries are replaced by renaming a new
+//! file over them, never written in place, so a mapped entry never changes under the host.
+use std::fs::File;
 use std::hash::{Hash, Hasher};
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8; 16] = b"nebula-cwasm-v1\n";
+const MAGIC: &[u8; 16] = b"nebula-cwasm-v2\n";
+/// Part of every key: entries of another layout are never looked at.
+const LAYOUT: &str = "cwasm and sum, v2";
 
 /// How a component came to be loaded, for the log.
 #[derive(Debug)]
@@ -70,6 +79,7 @@ impl CompileCache {
     fn entry(&self, engine: &Engine, digest: &[u8; 32]) -> Option<PathBuf> {
         let mut hasher = Blake3Hasher(blake3::Hasher::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
+        hasher.0.update(LAYOUT.as_bytes());
         hasher.0.update(digest);
         let key = hasher.0.finalize().to_hex();
         self.dir
@@ -96,12 +106,16 @@ impl CompileCache {
         let Some(path) = self.entry(engine, digest) else {
             return Lookup::Miss;
         };
-        match std::fs::read(&path) {
-            Ok(bytes) => match verified(engine, &bytes) {
+        let sum = match std::fs::read(path.with_extension("sum")) {
+            Ok(sum) => sum,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(e) => return Lookup::Damaged(Damage::Unreadable(e)),
+        };
+        match File::open(&path) {
+            Ok(file) => match verified(engine, &sum, file) {
                 Ok(component) => Lookup::Hit(component),
                 Err(reason) => Lookup::Damaged(reason),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lookup::Miss,
             Err(e) => Lookup::Damaged(Damage::Unreadable(e)),
         }
     }
@@ -124,6 +138,11 @@ impl CompileCache {
                 })
                 .is_ok(),
             None => false,
+        };
+        // Serve the stored entry, mapped, and let the compiled copy on the heap go.
+        let component = match stored.then(|| self.lookup(engine, digest)) {
+            Some(Lookup::Hit(mapped)) => mapped,
+            _ => component,
         };
         let outcome = match damaged {
             Some(reason) => CacheOutcome::Damaged { reason, millis },
@@ -151,16 +170,43 @@ impl std::fmt::Debug for Lookup {
     }
 }
 
-/// Checks the entry's hash, then lets wasmtime check its own header and engine settings.
-fn verified(engine: &Engine, bytes: &[u8]) -> Result<Component, Damage> {
-    let rest = bytes
+/// Checks the `.cwasm` file against its sum, then maps that same file (wasmtime checks its own
+/// header and engine settings).
+fn verified(engine: &Engine, sum: &[u8], mut file: File) -> Result<Component, Damage> {
+    let hash = sum
         .strip_prefix(MAGIC.as_slice())
         .ok_or(Damage::NotAnEntry)?;
-    if rest.len() < 32 {
+    if hash.len() != 32 {
         return Err(Damage::Truncated);
     }
-    let (hash, payload) = rest.split_at(32);
-    if blake3::hash(payload).as_bytes() != hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(&file).map_err(Damage::Unreadable)?;
+    if hasher.finalize().as_bytes() != hash {
+        return Err(Damage::Checksum);
+    }
+    // The file that was hashed, by its descriptor: a rename over the path since then is not
+    // what gets mapped.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let same_file = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        if same_file.exists() {
+            // SAFETY: as for `deserialize` below; the file is the one whose hash matched, and
+            // entries are replaced by rename, never modified in place, so the mapping holds
+            // those bytes.
+            #[expect(
+                unsafe_code,
+                reason = "loading verified precompiled code is wasmtime's unsafe API"
+            )]
+            let component = unsafe { Component::deserialize_file(engine, &same_file) };
+            return component.map_err(|e| Damage::Rejected(e.into()));
+        }
+    }
+    // No /proc: read the verified file into memory.
+    let mut payload = Vec::new();
+    file.rewind().map_err(Damage::Unreadable)?;
+    file.read_to_end(&mut payload).map_err(Damage::Unreadable)?;
+    if blake3::hash(&payload).as_bytes() != hash {
         return Err(Damage::Checksum);
     }
     // SAFETY: `Component::deserialize` requires bytes produced by `Component::serialize` of a
@@ -170,22 +216,32 @@ fn verified(engine: &Engine, bytes: &[u8]) -> Result<Component, Damage> {
         unsafe_code,
         reason = "loading verified precompiled code is wasmtime's unsafe API"
     )]
-    let component = unsafe { Component::deserialize(engine, payload) };
+    let component = unsafe { Component::deserialize(engine, &payload) };
     component.map_err(|e| Damage::Rejected(e.into()))
 }
 
-/// Writes an entry; a failure only costs a compilation at the next start.
+/// Writes an entry, the `.cwasm` first and its sum last; a failure only costs a compilation
+/// at the next start.
 fn store(path: &Path, component: &Component) -> std::io::Result<()> {
     let payload = component.serialize().map_err(std::io::Error::other)?;
     let dir = path.parent().expect("a cache entry is in the cache folder");
     std::fs::create_dir_all(dir)?;
-    let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + payload.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(blake3::hash(&payload).as_bytes());
-    bytes.extend_from_slice(&payload);
-    // Write then rename, so a concurrent start never reads half an entry.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, &bytes)?;
+    let mut sum = Vec::with_capacity(MAGIC.len() + 32);
+    sum.extend_from_slice(MAGIC);
+    sum.extend_from_slice(blake3::hash(&payload).as_bytes());
+    replace(path, &payload)?;
+    replace(&path.with_extension("sum"), &sum)
+}
+
+/// Writes a file whole, then renames it over `path`: a concurrent start never reads half of
+/// it, and a host that mapped the old file keeps the old bytes.
+fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
