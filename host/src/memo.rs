@@ -27,8 +27,16 @@ use crate::manifest::{ReadDeclOp, RouteDecl};
 use crate::reply::Reply;
 use crate::request::Head;
 
-/// The memo key: BLAKE3 of everything the result depends on.
-pub type MemoKey = [u8; 32];
+/// The memo key, two BLAKE3 hashes. `request` covers everything a reply depends on but the
+/// versions of what its route may read: one request, whatever the data. `whole` adds the
+/// versions. The store keeps one reply per `request`: once a write moves a version on, the
+/// older reply can never be asked for again, so the next one replaces it (or a lookup drops
+/// it) instead of it taking room until it ages out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoKey {
+    request: [u8; 32],
+    whole: [u8; 32],
+}
 
 /// How a memoizable request was answered, for the `x-nebula-memo` header and the access log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,31 +81,37 @@ pub fn key<'a>(
     params: &[(String, String)],
     body: &[u8],
 ) -> MemoKey {
-    let mut h = blake3::Hasher::new();
-    let mut field = |bytes: &[u8]| {
+    let field = |h: &mut blake3::Hasher, bytes: &[u8]| {
         h.update(&(bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    field(route.as_bytes());
+    let mut h = blake3::Hasher::new();
+    field(&mut h, route.as_bytes());
     for digest in components {
-        field(digest);
+        field(&mut h, digest);
     }
-    for version in versions {
-        field(&version.to_le_bytes());
-    }
-    field(head.method.as_bytes());
-    field(head.path.as_bytes());
-    field(head.query.as_bytes());
+    field(&mut h, head.method.as_bytes());
+    field(&mut h, head.path.as_bytes());
+    field(&mut h, head.query.as_bytes());
     for header in &head.headers {
-        field(header.name.as_bytes());
-        field(header.value.as_bytes());
+        field(&mut h, header.name.as_bytes());
+        field(&mut h, header.value.as_bytes());
     }
     for (name, value) in params {
-        field(name.as_bytes());
-        field(value.as_bytes());
+        field(&mut h, name.as_bytes());
+        field(&mut h, value.as_bytes());
     }
-    field(body);
-    *h.finalize().as_bytes()
+    field(&mut h, body);
+    let request = *h.finalize().as_bytes();
+    let mut h = blake3::Hasher::new();
+    field(&mut h, &request);
+    for version in versions {
+        field(&mut h, &version.to_le_bytes());
+    }
+    MemoKey {
+        request,
+        whole: *h.finalize().as_bytes(),
+    }
 }
 
 /// Takes `If-None-Match` out of a request: conditional requests are answered by the host from
@@ -161,7 +175,7 @@ impl Cached {
         {
             Some((_, etag)) => etag.clone(),
             None => {
-                let etag = etag_for(key);
+                let etag = etag_for(&key.whole);
                 reply.headers.push(("etag".to_owned(), etag.clone()));
                 etag
             }
@@ -221,16 +235,20 @@ pub struct Memo {
     wake: Arc<Notify>,
 }
 
-/// A stored reply, and when it was last stored or replayed (ms since `born`).
+/// A stored reply, the versions it was made from (as [`MemoKey::whole`]), and when it was last
+/// stored or replayed (ms since `born`).
 struct Entry {
+    whole: [u8; 32],
     cached: Arc<Cached>,
     used: u64,
 }
 
 struct State {
-    lru: LruCache<MemoKey, Entry>,
+    /// By [`MemoKey::request`]: one entry per request.
+    lru: LruCache<[u8; 32], Entry>,
     bytes: usize,
-    inflight: HashMap<MemoKey, watch::Sender<Option<Arc<Cached>>>>,
+    /// By [`MemoKey::whole`].
+    inflight: HashMap<[u8; 32], watch::Sender<Option<Arc<Cached>>>>,
 }
 
 impl std::fmt::Debug for State {
@@ -316,15 +334,21 @@ impl Memo {
     fn lookup(self: &Arc<Self>, key: MemoKey) -> Lookup {
         let now = self.now_ms();
         let mut state = self.state.lock().expect("memo lock");
-        if let Some(hit) = state.lru.get_mut(&key) {
-            hit.used = now;
-            return Lookup::Hit(hit.cached.clone());
+        if let Some(hit) = state.lru.get_mut(&key.request) {
+            if hit.whole == key.whole {
+                hit.used = now;
+                return Lookup::Hit(hit.cached.clone());
+            }
+            // Made from data that has changed since: nobody can ask for it again.
+            if let Some(stale) = state.lru.pop(&key.request) {
+                state.bytes -= stale.cached.bytes();
+            }
         }
-        if let Some(running) = state.inflight.get(&key) {
+        if let Some(running) = state.inflight.get(&key.whole) {
             return Lookup::Wait(running.subscribe());
         }
         let (tx, _) = watch::channel(None);
-        state.inflight.insert(key, tx);
+        state.inflight.insert(key.whole, tx);
         Lookup::Run(Flight {
             memo: self.clone(),
             key,
@@ -343,7 +367,12 @@ impl Memo {
             self.wake.notify_one();
         }
         state.bytes += size;
-        if let Some(old) = state.lru.put(key, Entry { cached, used }) {
+        let entry = Entry {
+            whole: key.whole,
+            cached,
+            used,
+        };
+        if let Some(old) = state.lru.put(key.request, entry) {
             state.bytes -= old.cached.bytes();
         }
         while state.bytes > self.max_bytes {
@@ -416,7 +445,7 @@ async fn sweep(memo: Weak<Memo>, ttl: Duration, every: Duration) {
         tokio::time::sleep(every).await;
         let Some(m) = memo.upgrade() else { return };
         if m.expire(m.now_ms(), ttl) > 0 {
-            crate::component::slot::release_memory();
+            crate::memory::give_back();
         }
     }
 }
@@ -442,7 +471,7 @@ impl Flight {
             .lock()
             .expect("memo lock")
             .inflight
-            .remove(&self.key);
+            .remove(&self.key.whole);
         if let Some(tx) = tx {
             tx.send_replace(Some(cached));
         }
@@ -458,13 +487,13 @@ impl Drop for Flight {
                 .lock()
                 .expect("memo lock")
                 .inflight
-                .remove(&self.key);
+                .remove(&self.key.whole);
         }
     }
 }
 
-/// The ETag derived from a key: a strong validator, quoted per RFC 9110 §8.8.3.
-fn etag_for(key: &MemoKey) -> String {
+/// The ETag derived from a key's `whole`: a strong validator, quoted per RFC 9110 §8.8.3.
+fn etag_for(key: &[u8; 32]) -> String {
     let mut s = String::with_capacity(26);
     s.push_str("\"m");
     for b in &key[..12] {
@@ -487,6 +516,41 @@ fn none_match(if_none_match: &str, etag: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// A key whose request and versions are both `n`.
+    fn k(n: u8) -> MemoKey {
+        MemoKey {
+            request: [n; 32],
+            whole: [n; 32],
+        }
+    }
+
+    #[test]
+    fn a_reply_made_from_older_data_is_replaced_not_kept() {
+        let memo = Memo::new(1 << 20);
+        let (v7, v8) = (
+            MemoKey {
+                whole: [7; 32],
+                ..k(1)
+            },
+            MemoKey {
+                whole: [8; 32],
+                ..k(1)
+            },
+        );
+        let Lookup::Run(flight) = memo.lookup(v7) else {
+            panic!("first lookup must run")
+        };
+        flight.finish(cached("v7"), true);
+        // The data moved on: a miss, and the old reply is gone at once.
+        let Lookup::Run(flight) = memo.lookup(v8) else {
+            panic!("a new version must run")
+        };
+        assert_eq!(memo.usage(), (0, 0));
+        flight.finish(cached("v8"), true);
+        assert_eq!(memo.usage(), (1, cached("v8").bytes()));
+        assert!(matches!(memo.lookup(v8), Lookup::Hit(c) if c.body == "v8"));
+    }
+
     fn cached(body: &str) -> Arc<Cached> {
         Arc::new(Cached {
             status: 200,
@@ -499,7 +563,7 @@ mod tests {
     #[test]
     fn replies_unused_for_the_ttl_are_dropped_and_used_ones_stay() {
         let memo = Memo::new(1 << 20);
-        for (key, body) in [([1; 32], "old"), ([2; 32], "used")] {
+        for (key, body) in [(k(1), "old"), (k(2), "used")] {
             let Lookup::Run(flight) = memo.lookup(key) else {
                 panic!("first lookup must run")
             };
@@ -512,7 +576,7 @@ mod tests {
             .lock()
             .unwrap()
             .lru
-            .get_mut(&[2; 32])
+            .get_mut(&k(2).request)
             .unwrap()
             .used = later;
         let (old, used) = (cached("old").bytes(), cached("used").bytes());
@@ -523,8 +587,8 @@ mod tests {
             "only the unused reply"
         );
         assert_eq!(memo.usage(), (1, used));
-        assert!(matches!(memo.lookup([2; 32]), Lookup::Hit(c) if c.body == "used"));
-        assert!(matches!(memo.lookup([1; 32]), Lookup::Run(_)));
+        assert!(matches!(memo.lookup(k(2)), Lookup::Hit(c) if c.body == "used"));
+        assert!(matches!(memo.lookup(k(1)), Lookup::Run(_)));
         assert_eq!(memo.expire(later + 2_000, 1_000), used);
         assert_eq!(memo.usage(), (0, 0));
     }
@@ -534,7 +598,7 @@ mod tests {
         let memo = Memo::unswept(1 << 20);
         let ttl = Duration::from_millis(50);
         let sweeper = tokio::spawn(sweep(Arc::downgrade(&memo), ttl, ttl / 2));
-        for key in [[3; 32], [4; 32]] {
+        for key in [k(3), k(4)] {
             let Lookup::Run(flight) = memo.lookup(key) else {
                 panic!("first lookup must run")
             };
@@ -559,40 +623,40 @@ mod tests {
     #[test]
     fn second_lookup_hits() {
         let memo = Memo::new(1 << 20);
-        let Lookup::Run(flight) = memo.lookup([1; 32]) else {
+        let Lookup::Run(flight) = memo.lookup(k(1)) else {
             panic!("first lookup must run")
         };
         flight.finish(cached("a"), true);
-        assert!(matches!(memo.lookup([1; 32]), Lookup::Hit(c) if c.body == "a"));
+        assert!(matches!(memo.lookup(k(1)), Lookup::Hit(c) if c.body == "a"));
     }
 
     #[test]
     fn concurrent_lookup_waits_for_the_leader() {
         let memo = Memo::new(1 << 20);
-        let Lookup::Run(flight) = memo.lookup([2; 32]) else {
+        let Lookup::Run(flight) = memo.lookup(k(2)) else {
             panic!()
         };
-        let Lookup::Wait(mut rx) = memo.lookup([2; 32]) else {
+        let Lookup::Wait(mut rx) = memo.lookup(k(2)) else {
             panic!("second must wait")
         };
         flight.finish(cached("b"), false);
         assert_eq!(rx.borrow_and_update().as_ref().unwrap().body, "b");
         // Not stored: the next lookup runs again.
-        assert!(matches!(memo.lookup([2; 32]), Lookup::Run(_)));
+        assert!(matches!(memo.lookup(k(2)), Lookup::Run(_)));
     }
 
     #[test]
     fn a_dropped_leader_frees_the_key() {
         let memo = Memo::new(1 << 20);
-        drop(memo.lookup([3; 32]));
-        assert!(matches!(memo.lookup([3; 32]), Lookup::Run(_)));
+        drop(memo.lookup(k(3)));
+        assert!(matches!(memo.lookup(k(3)), Lookup::Run(_)));
     }
 
     #[test]
     fn evicts_least_recently_used_past_the_byte_bound() {
         let memo = Memo::new(4 * 1024);
         for i in 0..20u8 {
-            let Lookup::Run(f) = memo.lookup([i; 32]) else {
+            let Lookup::Run(f) = memo.lookup(k(i)) else {
                 panic!()
             };
             f.finish(cached(&"x".repeat(500)), true);
@@ -600,7 +664,7 @@ mod tests {
         let (entries, bytes) = memo.usage();
         assert!(bytes <= 4 * 1024, "{bytes} bytes stored");
         assert!(entries < 20 && entries > 0);
-        assert!(matches!(memo.lookup([19; 32]), Lookup::Hit(_)));
+        assert!(matches!(memo.lookup(k(19)), Lookup::Hit(_)));
     }
 
     fn route(toml: &str) -> RouteDecl {
@@ -651,10 +715,9 @@ mod tests {
             plain,
             key("GET /m/{id}", [&[2; 32]], [7], &head(&[]), &[], b"")
         );
-        assert_ne!(
-            plain,
-            key("GET /m/{id}", [&[1; 32]], [8], &head(&[]), &[], b"")
-        );
+        let newer = key("GET /m/{id}", [&[1; 32]], [8], &head(&[]), &[], b"");
+        assert_ne!(plain.whole, newer.whole);
+        assert_eq!(plain.request, newer.request, "the same request, other data");
         assert_ne!(
             plain,
             key("GET /x/{id}", [&[1; 32]], [7], &head(&[]), &[], b"")
@@ -693,7 +756,7 @@ mod tests {
     async fn a_miss_is_stored_then_replayed_with_a_derived_etag_and_a_304_for_it() {
         let memo = Memo::new(1 << 20);
         let (first, how) = memo
-            .answer([9; 32], None, || async { fresh(200, &[], false) })
+            .answer(k(9), None, || async { fresh(200, &[], false) })
             .await;
         assert_eq!((how, memo_header(&first)), (Memoized::Miss, "miss"));
         let etag = first
@@ -703,10 +766,10 @@ mod tests {
             .unwrap()
             .1
             .clone();
-        assert_eq!(etag, etag_for(&[9; 32]));
+        assert_eq!(etag, etag_for(&k(9).whole));
 
         let (again, how) = memo
-            .answer([9; 32], None, || async { panic!("a hit must not execute") })
+            .answer(k(9), None, || async { panic!("a hit must not execute") })
             .await;
         assert_eq!(
             (how, again.body.clone()),
@@ -714,9 +777,7 @@ mod tests {
         );
 
         let (not_modified, _) = memo
-            .answer([9; 32], Some(format!("W/{etag}")), || async {
-                unreachable!()
-            })
+            .answer(k(9), Some(format!("W/{etag}")), || async { unreachable!() })
             .await;
         assert_eq!(not_modified.status, 304);
         assert!(not_modified.body.is_empty());
@@ -731,10 +792,10 @@ mod tests {
             ("Cache-Control", "max-age=60"),
             ("X-Other", "1"),
         ];
-        memo.answer([4; 32], None, || async { fresh(200, &headers, false) })
+        memo.answer(k(4), None, || async { fresh(200, &headers, false) })
             .await;
         let (reply, _) = memo
-            .answer([4; 32], Some("\"v1\", \"v2\"".into()), || async {
+            .answer(k(4), Some("\"v1\", \"v2\"".into()), || async {
                 unreachable!()
             })
             .await;
@@ -747,17 +808,15 @@ mod tests {
     async fn errors_and_replies_that_read_the_clock_are_not_stored_and_never_304() {
         let memo = Memo::new(1 << 20);
         let (reply, _) = memo
-            .answer([5; 32], Some("*".into()), || async {
-                fresh(503, &[], false)
-            })
+            .answer(k(5), Some("*".into()), || async { fresh(503, &[], false) })
             .await;
         assert_eq!(reply.status, 503, "a 5xx is answered whole, never 304");
         let (_, how) = memo
-            .answer([5; 32], None, || async { fresh(200, &[], true) })
+            .answer(k(5), None, || async { fresh(200, &[], true) })
             .await;
         assert_eq!(how, Memoized::Miss, "the 5xx was not stored");
         let (_, how) = memo
-            .answer([5; 32], None, || async { fresh(200, &[], false) })
+            .answer(k(5), None, || async { fresh(200, &[], false) })
             .await;
         assert_eq!(
             how,
