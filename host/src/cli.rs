@@ -206,6 +206,7 @@ enum StoreCommand {
 
 /// Runs the command line (`nebula-host`'s `main`); prints errors with their whole chain.
 pub fn main() -> ExitCode {
+    crate::memory::tune_allocator();
     let cli = Cli::parse();
     let format = match &cli.command {
         Command::Up { logging, .. } | Command::Serve { logging, .. } => logging.log_format,
@@ -446,7 +447,7 @@ fn serve_app(
                     let memo = app.memo.clone();
                     let sweeper = app.sweeper.clone().run(ttl, move || {
                         memo.clear();
-                        crate::component::slot::release_memory();
+                        crate::memory::give_back();
                     });
                     tokio::spawn(sweeper);
                 }

@@ -20,7 +20,8 @@
 //! and for authors `new` (`scaffold`) and `componentize`; for operators `usage` (`billing`)
 //! and `top`;
 //! `admin` answers health probes and `/metrics` (`metrics`) on a listener of its own;
-//! `metering` counts what each request and guest call used, and keeps the usage log;
+//! `metering` counts what each request and guest call used, and keeps the usage log; `memory`
+//! sets up the host's allocator and gives freed memory back;
 //! `manifest` validates the TOML the app is built from; `request` is the request as the pure
 //! path sees it. Dependencies between modules go one way (`module_graph` tests it).
 //!
@@ -52,6 +53,7 @@ mod handler;
 mod log;
 mod manifest;
 mod memo;
+mod memory;
 mod metering;
 mod metrics;
 mod reload;

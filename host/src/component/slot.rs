@@ -136,18 +136,6 @@ impl Slot {
     }
 }
 
-/// Gives freed heap memory back to the OS once everything is unloaded, so an idle host's RSS
-/// falls back instead of keeping the high-water mark of its busy period.
-pub fn release_memory() {
-    // SAFETY: `malloc_trim` only walks glibc's own heap under its own lock; it has no
-    // preconditions and returns whether memory was released.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[expect(unsafe_code, reason = "glibc's malloc_trim has no safe binding")]
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Gives freed heap back once requests stop: a burst leaves megabytes of freed buffers in the
 /// allocator's arenas, which it keeps for reuse unless asked. One task sleeps until
 /// [`QUIET_AFTER`] has passed since the last request, trims, and then waits (no timer) for the
@@ -200,7 +188,7 @@ impl Quiet {
                     quiet.armed.store(true, Ordering::Release);
                     continue;
                 }
-                release_memory();
+                crate::memory::give_back();
                 break;
             }
         }
