@@ -447,7 +447,7 @@ fn serve_app(
                     let memo = app.memo.clone();
                     let sweeper = app.sweeper.clone().run(ttl, move || {
                         memo.clear();
-                        crate::memory::give_back();
+                        crate::memory::idle();
                     });
                     tokio::spawn(sweeper);
                 }

@@ -34,3 +34,48 @@ pub fn give_back() {
         libc::malloc_trim(0);
     }
 }
+
+/// Everything is unloaded (`--idle-unload`): gives freed heap back, and asks the kernel to page
+/// out the read-only file pages the host has mapped (its own code, libraries, the compile
+/// cache's entries still mapped). They stay in the page cache, so the next request faults them
+/// back in cheaply; until then an idle host does not hold them resident.
+pub fn idle() {
+    give_back();
+    #[cfg(target_os = "linux")]
+    page_out_file_mappings();
+}
+
+/// `madvise(MADV_PAGEOUT)` on every mapping of a file that the host cannot write.
+#[cfg(target_os = "linux")]
+fn page_out_file_mappings() {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        // "start-end perms offset dev inode path"
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let path = fields.nth(3).unwrap_or("");
+        if !path.starts_with('/') || perms.contains('w') {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        // SAFETY: the range is a whole mapping of this process, read-only and backed by a
+        // file; MADV_PAGEOUT only drops its resident pages, which fault back in from the file
+        // unchanged. A kernel without MADV_PAGEOUT (before 5.4) returns EINVAL, ignored.
+        #[expect(unsafe_code, reason = "libc's madvise has no safe binding")]
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_PAGEOUT);
+        }
+    }
+}

@@ -237,7 +237,7 @@ impl Reloader {
         let memo = app.memo.clone();
         let sweeper = app.sweeper.clone().run(ttl, move || {
             memo.clear();
-            crate::memory::give_back();
+            crate::memory::idle();
         });
         self.sweeper = Some(tokio::spawn(sweeper).abort_handle());
     }
