@@ -1,5 +1,6 @@
 """Idle: the pure hello app and Academemes, each component used once and then left alone, with
-`--idle-unload`: CPU time and RSS over three consecutive windows (min/median/max)."""
+`--idle-unload`: CPU time and RSS over three consecutive windows (min/median/max). One server at
+a time: two hosts running at once share the binary's pages, which neither can then page out."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def run(h) -> None:
     plan = [("pure hello (manifest)", "pure-manifest", "/noop/world", ["/noop/world", "/memo/world"])]
     if h.section("academemes") and h.academemes_ready():
         plan.append(("academemes", "academemes", "/", ["/", "/api/memes", "/memes/{id}"]))
+    for entry in plan:
+        _measure(h, unload, extra, [entry])
+
+
+def _measure(h, unload, extra, plan) -> None:
     servers = []
     try:
         for label, kind, ready, paths in plan:
