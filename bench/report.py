@@ -12,15 +12,50 @@ from scenarios.http import HTTP, MEMO, NATIVE, NOOP, SERVE, WASMTIME
 # Votes per second before group commit (issue #13): the figure goal 2 multiplies.
 VOTES_BEFORE = 3900.0
 
+# Everything from this line on in RESULTS.md is written by hand (or by the other scripts of
+# bench/: flood.py, soak.py, store.py) and kept when run.py writes the rest anew.
+HAND_WRITTEN = "<!-- Sections below are not written by bench/run.py; it keeps them as they are. -->"
+
 # Why a goal is missed and what was tried, for each goal that this code base misses; printed
 # under the goals table for every MISS (a MISS without a note says so).
 MISS_NOTES: dict[str, str] = {
-    "2a": "with group commit (host/src/effects/store/group.rs) votes/s grow with connections; a "
-    "same-run A/B on 2 December 2026 (busy machine) gave 262 -> 2,523 votes/s from 1 to 64 "
-    "connections (9.6x), against 232 -> 456 before it (see the group-commit section below).",
-    "2b": "a vote at 64 connections now costs ~340 us of host CPU (HTTP, the pure call, the visitor "
-    "record and the counter, one shared fsync); on 2 cores that caps votes/s near 6k, short of "
-    "5x 3.9k. What remains is per-request CPU, not fsyncs: #13's hot-path goals.",
+    "2a": "group commit works (host/src/effects/store/group.rs): requests that arrive during a "
+    "commit share the next transaction and its fsync. What limits the ratio here is the other end: "
+    "on this machine an fsync is fast, so one connection already gets ~2.3k votes/s, while at 64 "
+    "connections the server (pinned to one core) is CPU-bound at ~98 us of host CPU per vote, "
+    "~10k votes/s. 8x would need about 55 us per vote. In a same-session A/B on a busy machine, "
+    "where fsyncs were slow, the same code gave 262 -> 2,523 votes/s (9.6x; see the group-commit "
+    "section below). Tried: group commit; not tried: a cheaper vote path (below).",
+    "2b": "votes at 64 connections are CPU-bound on the server's one core: ~98 us of host CPU per "
+    "vote (HTTP, routing, the visitor cookie, two store reads, a fresh instance and the pure call "
+    "- about the no-op's 20 us -, three writes, a share of the batch commit). 19.5k votes/s on one "
+    "core needs ~51 us. The fsyncs are no longer what limits it; per-request CPU is, as in 4a.",
+    "3a": "tiered start (Winch first, Cranelift in the background; from 25 s before tiering, 21.6 s "
+    "Cranelift-only in this run): every component is compiled by Winch at start, one after "
+    "another, before the first request; most of the 3.25 s is Winch on the CPython (19 MB) and "
+    "SpiderMonkey (12 MB) components, which the home page does not use. Not tried yet: compiling "
+    "components in parallel, or loading those two lazily on their first request.",
+    "3c": "8.4 ms against native hyper's 4.3 ms. The host does more before its first answer: the "
+    "engine and the pooling allocator's reservation, the manifest, the compile-cache entry "
+    "(checksum, then mapped, no copy since this run's code), the tokio runtime. Not profiled "
+    "phase by phase this session.",
+    "4a": "20.0 us against native hyper's 7.5 us: on top of the same HTTP stack, each request "
+    "takes an instance slot from wasmtime's pool, resets what the previous request dirtied "
+    "(PAGEMAP_SCAN), instantiates, calls, and counts its metering. Tried, earlier: PAGEMAP_SCAN "
+    "resets and a guest allocator that never grows memory for small requests (40 -> 20 us); this "
+    "session, metering's CPU clock without a system call (~2.5 us of the 20). What remains is "
+    "mostly wasmtime's instantiation and the slot's reset, not profiled further.",
+    "4b": "29.6 us against the pure no-op's 20.0 us: a wasi:http call builds a WASI context and a "
+    "resource table and moves the request and response through wasmtime-wasi-http's body types. "
+    "Not worked on this round (it is 2.2x fewer CPU per request than `wasmtime serve` here).",
+    "4c": "270 us of host CPU per home-page miss: the page is built in `need` rounds (the newest "
+    "memes, then their vote counts and the visitor's votes), each round a fresh instance, a pure "
+    "call and its store reads, and the last renders ~23 KiB of HTML for 16 cards. Not profiled "
+    "this round; the memo makes misses rare in use (a hit costs 12.6 us).",
+    "4d": "1.85x: the kernel's inner loop is 128-bit SIMD arithmetic, which Cranelift compiles "
+    "less tightly than LLVM, plus an epoch check on each loop back-edge (deadlines must hold, so "
+    "it stays). nbody (1.08x), fannkuch (1.14x) and binary-trees (0.53x) are within the goal. "
+    "Not worked on this round.",
     "5": "the goal names no threshold: the row reports the bytes of a home-page view with the "
     "thumbnails (made at upload or generation, served with `srcset`) against `src` alone.",
     "6b": "Spin cannot be built on this machine: `spin up` comes only from Spin's release source "
@@ -414,4 +449,9 @@ def write_results(r: dict, path: Path) -> None:
         for n in notes:
             L.append(f"- {n}")
         L.append("")
-    path.write_text("\n".join(L))
+    kept = ""
+    if path.exists():
+        text = path.read_text()
+        if HAND_WRITTEN in text:
+            kept = text[text.index(HAND_WRITTEN):]
+    path.write_text("\n".join(L) + ("\n" + kept if kept else ""))

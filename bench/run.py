@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Nebula's benchmark harness: one command, every scenario, one report.
 
-    python3 bench/run.py            # full run (25-35 minutes on a quiet machine), writes bench/RESULTS.md
+    python3 bench/run.py            # full run (13 minutes on a quiet machine, more on a busy one), writes bench/RESULTS.md
     python3 bench/run.py --quick    # smoke run (5-8 minutes)
 
 Builds what it needs in release, installs the `wasmtime` CLI it compares with, starts each server
@@ -107,6 +107,9 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(OUT / "logs", ignore_errors=True)
     started = _dt.datetime.now(_dt.timezone.utc)
+    # The tree as it is built and measured (edits made while the run goes on do not count).
+    head = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT).stdout.strip()
+    dirty = bool(run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT).stdout.strip())
     mach = machine()
     notes: list[str] = []
     h = None
@@ -142,8 +145,6 @@ def main(argv=None) -> int:
             shutil.rmtree(h.tmp, ignore_errors=True)
     mach["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     finished = _dt.datetime.now(_dt.timezone.utc)
-    head = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT).stdout.strip()
-    dirty = bool(run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT).stdout.strip())
     report = {
         "command": command,
         "commit": head + (" (with uncommitted changes)" if dirty else ""),
