@@ -219,9 +219,33 @@ impl App {
         let mut loaded = BTreeMap::new();
         let mut refusals = Vec::new();
         let mut proxies = BTreeSet::new();
-        for (id, decl) in &manifest.components {
-            let component = runtime
-                .load(id, &decl.path, FuelChecks::for_budget(decl.limits.fuel))
+        // Loaded side by side, one thread per core (checksums, mapping, compiling a component
+        // missing from the cache), then taken in the manifest's order, so that errors and logs
+        // stay deterministic.
+        let decls: Vec<_> = manifest.components.iter().collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done: Vec<std::sync::OnceLock<Result<_, _>>> =
+            decls.iter().map(|_| std::sync::OnceLock::new()).collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(decls.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((id, decl)) = decls.get(i) else {
+                            break;
+                        };
+                        let fuel = FuelChecks::for_budget(decl.limits.fuel);
+                        let _ = done[i].set(runtime.load(id, &decl.path, fuel));
+                    }
+                });
+            }
+        });
+        let results = done
+            .into_iter()
+            .map(|r| r.into_inner().expect("every component was loaded"));
+        for ((id, decl), component) in manifest.components.iter().zip(results) {
+            let component = component
                 .with_context(|| format!("component `{id}` declared at {}", decl.location))?;
             log_cache(id, &component.cache);
             if let Some(world) = component.world() {
