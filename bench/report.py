@@ -22,39 +22,41 @@ MISS_NOTES: dict[str, str] = {
     "2a": "group commit works (host/src/effects/store/group.rs): requests that arrive during a "
     "commit share the next transaction and its fsync. What limits the ratio here is the other end: "
     "on this machine an fsync is fast, so one connection already gets ~2.3k votes/s, while at 64 "
-    "connections the server (pinned to one core) is CPU-bound at ~98 us of host CPU per vote, "
-    "~10k votes/s. 8x would need about 55 us per vote. In a same-session A/B on a busy machine, "
+    "connections the server (pinned to one core) is CPU-bound at ~110 us of host CPU per vote, "
+    "~8.6k votes/s. 8x would need about 55 us per vote. In a same-session A/B on a busy machine, "
     "where fsyncs were slow, the same code gave 262 -> 2,523 votes/s (9.6x; see the group-commit "
     "section below). Tried: group commit; not tried: a cheaper vote path (below).",
-    "2b": "votes at 64 connections are CPU-bound on the server's one core: ~98 us of host CPU per "
+    "2b": "votes at 64 connections are CPU-bound on the server's one core: ~110 us of host CPU per "
     "vote (HTTP, routing, the visitor cookie, two store reads, a fresh instance and the pure call "
     "- about the no-op's 20 us -, three writes, a share of the batch commit). 19.5k votes/s on one "
     "core needs ~51 us. The fsyncs are no longer what limits it; per-request CPU is, as in 4a.",
-    "3a": "tiered start (Winch first, Cranelift in the background; from 25 s before tiering, 21.6 s "
-    "Cranelift-only in this run): every component is compiled by Winch at start, one after "
-    "another, before the first request; most of the 3.25 s is Winch on the CPython (19 MB) and "
-    "SpiderMonkey (12 MB) components, which the home page does not use. Not tried yet: compiling "
-    "components in parallel, or loading those two lazily on their first request.",
-    "3c": "8.4 ms against native hyper's 4.3 ms. The host does more before its first answer: the "
+    "3a": "3.01 s, 11 ms over. Tiered start (Winch first, Cranelift in the background; 25 s before "
+    "tiering, 22.4 s Cranelift-only in this run), and since this run the components load side by "
+    "side, one thread per core: in a same-session A/B without pinning that took an empty-cache "
+    "start from 3.37 to 2.75 s. This harness pins the server to one core, which leaves Winch's "
+    "compile of the CPython (19 MB) and SpiderMonkey (12 MB) components, which the home page does "
+    "not use, in the way of the first answer. Not tried yet: loading those two lazily, on their "
+    "first request.",
+    "3c": "8.8 ms against native hyper's 5.3 ms. The host does more before its first answer: the "
     "engine and the pooling allocator's reservation, the manifest, the compile-cache entry "
-    "(checksum, then mapped, no copy since this run's code), the tokio runtime. Not profiled "
-    "phase by phase this session.",
-    "4a": "20.0 us against native hyper's 7.5 us: on top of the same HTTP stack, each request "
+    "(checksum, then mapped, no longer copied), the tokio runtime. Not profiled phase by phase "
+    "this session.",
+    "4a": "17.0 us against native hyper's 6.1 us: on top of the same HTTP stack, each request "
     "takes an instance slot from wasmtime's pool, resets what the previous request dirtied "
     "(PAGEMAP_SCAN), instantiates, calls, and counts its metering. Tried, earlier: PAGEMAP_SCAN "
     "resets and a guest allocator that never grows memory for small requests (40 -> 20 us); this "
-    "session, metering's CPU clock without a system call (~2.5 us of the 20). What remains is "
+    "session, metering's CPU clock without a system call per read (about 2.5 us). What remains is "
     "mostly wasmtime's instantiation and the slot's reset, not profiled further.",
-    "4b": "29.6 us against the pure no-op's 20.0 us: a wasi:http call builds a WASI context and a "
+    "4b": "26.3 us against the pure no-op's 17.0 us: a wasi:http call builds a WASI context and a "
     "resource table and moves the request and response through wasmtime-wasi-http's body types. "
-    "Not worked on this round (it is 2.2x fewer CPU per request than `wasmtime serve` here).",
-    "4c": "270 us of host CPU per home-page miss: the page is built in `need` rounds (the newest "
+    "Not worked on this round (it is 2.3x less CPU per request than `wasmtime serve` here).",
+    "4c": "252 us of host CPU per home-page miss: the page is built in `need` rounds (the newest "
     "memes, then their vote counts and the visitor's votes), each round a fresh instance, a pure "
     "call and its store reads, and the last renders ~23 KiB of HTML for 16 cards. Not profiled "
-    "this round; the memo makes misses rare in use (a hit costs 12.6 us).",
-    "4d": "1.85x: the kernel's inner loop is 128-bit SIMD arithmetic, which Cranelift compiles "
-    "less tightly than LLVM, plus an epoch check on each loop back-edge (deadlines must hold, so "
-    "it stays). nbody (1.08x), fannkuch (1.14x) and binary-trees (0.53x) are within the goal. "
+    "this round; the memo makes misses rare in use (a hit costs 12.7 us).",
+    "4d": "1.87x: the kernel's inner loop is 128-bit SIMD arithmetic; Cranelift's code for it "
+    "against LLVM's is the likely gap (not profiled), with an epoch check on each loop back-edge "
+    "(deadlines must hold, so it stays). nbody (1.08x), fannkuch (1.14x) and binary-trees (0.49x) are within the goal. "
     "Not worked on this round.",
     "5": "the goal names no threshold: the row reports the bytes of a home-page view with the "
     "thumbnails (made at upload or generation, served with `srcset`) against `src` alone.",
