@@ -10,6 +10,7 @@
 //! memory pressure) instead of a private copy on the heap. A freshly compiled component is
 //! stored and then mapped from its entry the same way. Entries are replaced by renaming a new
 //! file over them, never written in place, so a mapped entry never changes under the host.
+
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Seek};
