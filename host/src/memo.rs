@@ -339,7 +339,9 @@ impl Memo {
                 hit.used = now;
                 return Lookup::Hit(hit.cached.clone());
             }
-            // Made from data that has changed since: nobody can ask for it again.
+            // Made from other data than this request read: almost always older data, which
+            // nobody can ask for again (a request that read just before a write can also meet
+            // a newer reply; dropping that one costs one call more, never a wrong hit).
             if let Some(stale) = state.lru.pop(&key.request) {
                 state.bytes -= stale.cached.bytes();
             }
