@@ -14,7 +14,7 @@ use crate::admission::Gate;
 use crate::component::proxy::{Grants, Origin};
 use crate::component::slot::{Slot, Sweeper};
 use crate::component::{
-    self, CacheOutcome, CallLimits, CompileCache, EngineSettings, FuelChecks, Runtime,
+    self, CacheOutcome, CallLimits, CompileCache, EngineSettings, FuelChecks, Runtime, Start,
 };
 use crate::effects::Effects;
 use crate::guard::Guards;
@@ -236,7 +236,9 @@ impl App {
                             break;
                         };
                         let fuel = FuelChecks::for_budget(decl.limits.fuel);
-                        let _ = done[i].set(runtime.load(id, &decl.path, fuel));
+                        let start =
+                            runtime.load_at_start(id, &decl.path, fuel, component::LATER_BYTES);
+                        let _ = done[i].set(start);
                     }
                 });
             }
@@ -244,9 +246,23 @@ impl App {
         let results = done
             .into_iter()
             .map(|r| r.into_inner().expect("every component was loaded"));
-        for ((id, decl), component) in manifest.components.iter().zip(results) {
-            let component = component
-                .with_context(|| format!("component `{id}` declared at {}", decl.location))?;
+        let mut later = Vec::new();
+        for ((id, decl), start) in manifest.components.iter().zip(results) {
+            let start =
+                start.with_context(|| format!("component `{id}` declared at {}", decl.location))?;
+            let component = match start {
+                Start::Now(component) => *component,
+                Start::Later(judged) => {
+                    tracing::info!(
+                        component = %id,
+                        "component `{id}`: a pure handler, not in the compile cache; compiled after the host starts listening"
+                    );
+                    let slot = Slot::later(id, decl.path.clone(), judged.digest, &sweeper);
+                    later.push(slot.clone());
+                    loaded.insert(id.clone(), slot);
+                    continue;
+                }
+            };
             log_cache(id, &component.cache);
             if let Some(world) = component.world() {
                 tracing::info!(component = %id, %world, "component `{id}`: a {world} handler");
@@ -346,6 +362,8 @@ impl App {
             routes.iter().map(|r| r.meter.clone()).collect(),
             meters.into_values().collect(),
         );
+        // Only once nothing else can fail: a refused app compiles nothing more.
+        component::load_in_background(runtime.clone(), later);
         Ok(App {
             metering: Arc::new(metering),
             data,

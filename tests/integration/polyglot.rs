@@ -10,7 +10,7 @@ use crate::harness::polyglot::{
     academemes, build, civil_from_days, escape_html, get_ok, host_cli, percent_encode, polyglot,
     shared_cache, site, some_png, today_utc, upload, wait_for_tags,
 };
-use crate::harness::{Host, Manifest, repo_root};
+use crate::harness::{Host, Manifest, guests, repo_root};
 use anyhow::{Context, Result, bail, ensure};
 use std::collections::BTreeMap;
 
@@ -48,6 +48,48 @@ fn python_and_javascript_handlers_inspect_as_pure() -> Result<()> {
             ensure!(out.lines().any(|l| l.trim() == export), "{out}");
         }
     }
+    Ok(())
+}
+
+/// With an empty compile cache, the Python component (19 MB of wasm) is judged before the host
+/// listens and compiled after it does; a request for it waits for that compile.
+#[test]
+fn a_large_component_missing_from_the_cache_is_compiled_after_the_host_listens() -> Result<()> {
+    let written = Manifest::new()
+        // Room to wait for the compile on a busy machine (the deadline covers the wait).
+        .component_with_limits(
+            "quote",
+            &polyglot().quote,
+            r#"memory = "64 MiB", timeout = "60s""#,
+        )
+        .route("GET /api/quote", "quote")
+        .component("hello", &guests().hello)
+        .route("GET /hello/{name}", "hello")
+        .write_temp()?;
+    let cache = tempfile::tempdir()?;
+    let host = Host::up_with_cache(&written.path, &[], cache.path())?;
+    let log = host.log();
+    ensure!(
+        log.contains(
+            "component `quote`: a pure handler, not in the compile cache; compiled after the host starts listening"
+        ),
+        "{log}"
+    );
+    ensure!(
+        log.contains("component `hello`: baseline code compiled in"),
+        "a small component is compiled at start: {log}"
+    );
+    let hello = host.get("/hello/later")?;
+    ensure!(hello.status == 200, "{} {}", hello.status, hello.text());
+    let quote = host.get("/api/quote?date=2026-11-26")?;
+    ensure!(
+        quote.status == 200 && json(&quote.text())?.str_of("date") == "2026-11-26",
+        "{} {}\n{}",
+        quote.status,
+        quote.text(),
+        host.log()
+    );
+    host.wait_for_log_line(&["component `quote`: loaded after the host started listening"])?;
     Ok(())
 }
 

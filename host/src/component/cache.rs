@@ -102,6 +102,13 @@ impl CompileCache {
         }
     }
 
+    /// Whether there is an entry for these wasm bytes under this engine's settings, whole or
+    /// not (one file-system check; [`CompileCache::lookup`] verifies it).
+    pub fn holds(&self, engine: &Engine, digest: &[u8; 32]) -> bool {
+        self.entry(engine, digest)
+            .is_some_and(|path| path.with_extension("sum").exists())
+    }
+
     /// The verified entry for these wasm bytes under this engine's settings, if there is one.
     pub fn lookup(&self, engine: &Engine, digest: &[u8; 32]) -> Lookup {
         let Some(path) = self.entry(engine, digest) else {

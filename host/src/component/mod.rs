@@ -18,6 +18,7 @@ mod call;
 mod epoch;
 mod fuel;
 mod lane;
+mod later;
 mod panic;
 pub mod proxy;
 pub mod purity;
@@ -49,6 +50,7 @@ pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, CallUsage, Source, metering_on};
 pub use fuel::FuelChecks;
 use fuel::{Fueled, fill_tank, fuel_burned};
+pub use later::{LATER_BYTES, Later, load_in_background};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
 pub use v0_1::describe as describe_read_error;
@@ -232,6 +234,15 @@ pub(super) struct Pending {
     pub wasm: Arc<[u8]>,
 }
 
+/// What [`Runtime::load_at_start`] did with a component.
+#[derive(Debug)]
+pub enum Start {
+    /// Loaded it.
+    Now(Box<Loaded>),
+    /// Judged it; it is compiled after the host listens.
+    Later(Later),
+}
+
 /// A loaded component, ready to instantiate.
 pub struct Loaded {
     pub id: String,
@@ -343,9 +354,48 @@ impl Runtime {
     /// baseline code (a pure component, when tiered) or compiled optimized now.
     /// `fuel` says whether its code counts fuel; such code is never baseline code.
     pub fn load(&self, id: &str, path: &Path, fuel: FuelChecks) -> Result<Loaded, ComponentError> {
-        let engine = self.optimizing(fuel)?;
         let wasm = read(id, path)?;
         let digest = *blake3::hash(&wasm).as_bytes();
+        self.load_wasm(id, path, fuel, &wasm, digest)
+    }
+
+    /// [`Runtime::load`] at start: a pure component of `later_from` bytes or more that is not
+    /// in the cache is only judged now, and compiled after the host listens (see `later`).
+    pub fn load_at_start(
+        &self,
+        id: &str,
+        path: &Path,
+        fuel: FuelChecks,
+        later_from: usize,
+    ) -> Result<Start, ComponentError> {
+        let wasm = read(id, path)?;
+        let digest = *blake3::hash(&wasm).as_bytes();
+        let qualifies = self.tiers == Tiers::Tiered
+            && fuel == FuelChecks::Without
+            && wasm.len() >= later_from
+            && !self.cache.holds(&self.engine, &digest);
+        if qualifies && let Some((imports, exports)) = later::names(&wasm) {
+            let verdict = Verdict::judge(
+                imports.iter().map(String::as_str),
+                exports.iter().map(String::as_str),
+            );
+            if verdict.is_pure() {
+                return Ok(Start::Later(Later { digest }));
+            }
+        }
+        self.load_wasm(id, path, fuel, &wasm, digest)
+            .map(|loaded| Start::Now(Box::new(loaded)))
+    }
+
+    fn load_wasm(
+        &self,
+        id: &str,
+        path: &Path,
+        fuel: FuelChecks,
+        wasm: &[u8],
+        digest: [u8; 32],
+    ) -> Result<Loaded, ComponentError> {
+        let engine = self.optimizing(fuel)?;
         let damaged = match self.cache.lookup(engine, &digest) {
             Lookup::Hit(component) => {
                 return self.prepare(id, digest, component, CacheOutcome::Hit, None);
@@ -356,17 +406,17 @@ impl Runtime {
         };
         if damaged.is_none()
             && fuel == FuelChecks::Without
-            && let Some(loaded) = self.load_baseline(id, &wasm, digest)
+            && let Some(loaded) = self.load_baseline(id, wasm, digest)
         {
             return Ok(loaded);
         }
-        let (component, cache) = self
-            .cache
-            .compile(engine, &wasm, &digest, damaged)
-            .map_err(|e| ComponentError::Compile {
-                path: path.to_owned(),
-                source: e.into(),
-            })?;
+        let (component, cache) =
+            self.cache
+                .compile(engine, wasm, &digest, damaged)
+                .map_err(|e| ComponentError::Compile {
+                    path: path.to_owned(),
+                    source: e.into(),
+                })?;
         self.prepare(id, digest, component, cache, None)
     }
 

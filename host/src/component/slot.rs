@@ -77,6 +77,51 @@ impl Slot {
         slot
     }
 
+    /// A slot for a component judged at start and compiled after the host listens (see
+    /// `later`): empty until then.
+    pub fn later(id: &str, path: PathBuf, digest: [u8; 32], sweeper: &Sweeper) -> Arc<Slot> {
+        let slot = Arc::new(Slot {
+            id: id.to_owned(),
+            path,
+            fuel: FuelChecks::Without,
+            digest,
+            loaded: Arc::new(Mutex::new(None)),
+            last_used: AtomicU64::new(now_ms()),
+            loading: tokio::sync::Mutex::new(()),
+            sweeper: sweeper.notify.clone(),
+            loads: AtomicU64::new(0),
+            unloads: AtomicU64::new(0),
+        });
+        sweeper
+            .slots
+            .lock()
+            .expect("sweeper lock")
+            .push(slot.clone());
+        slot
+    }
+
+    /// The background half of [`Slot::later`]: loads the component unless a request has (a
+    /// request that needs it meanwhile waits for this load). Runs on a thread of its own, never
+    /// in an async task.
+    pub(super) fn load_later(&self, runtime: &Runtime) {
+        let _one_at_a_time = self.loading.blocking_lock();
+        if self.is_loaded() {
+            return;
+        }
+        if let Err(e) = runtime
+            .load(&self.id, &self.path, self.fuel)
+            .and_then(|loaded| self.install(loaded))
+        {
+            // Its requests try again, and answer 503 with this error in the log if it persists.
+            tracing::error!(
+                component = %self.id,
+                "component `{}`: loading after start failed: {}",
+                self.id,
+                crate::log::Chain(&e)
+            );
+        }
+    }
+
     /// Queues the optimized compile of a component loaded on baseline code.
     fn upgrade_later(&self, loaded: &Arc<Loaded>) {
         if loaded.pending.is_some() {
@@ -105,14 +150,25 @@ impl Slot {
         let loaded = tokio::task::spawn_blocking(move || runtime.load(&id, &path, fuel))
             .await
             .map_err(ComponentError::Task)??;
+        self.install(loaded)
+    }
+
+    /// Puts a component loaded after start (late, or again after idling) into the slot, unless
+    /// its file changed since the host started.
+    fn install(&self, loaded: Loaded) -> Result<Arc<Loaded>, ComponentError> {
         if loaded.digest != self.digest {
             return Err(ComponentError::Changed {
                 id: self.id.clone(),
                 path: self.path.clone(),
             });
         }
-        tracing::info!(component = %self.id, "component `{}`: loaded again after idling", self.id);
-        self.loads.fetch_add(1, Ordering::Relaxed);
+        let again = self.loads.fetch_add(1, Ordering::Relaxed) > 0;
+        let how = if again {
+            "loaded again after idling"
+        } else {
+            "loaded after the host started listening"
+        };
+        tracing::info!(component = %self.id, "component `{}`: {how}", self.id);
         let loaded = Arc::new(loaded);
         *self.loaded.lock().expect("slot lock") = Some(loaded.clone());
         self.upgrade_later(&loaded);

@@ -92,7 +92,7 @@ pub fn in_background(job: Job) {
 }
 
 /// Puts this thread below the request threads: the optimized code is welcome, not urgent.
-fn lower_priority() {
+pub(super) fn lower_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: `setpriority` on the calling thread (Linux gives each thread its own nice value)
     // only changes its scheduling; failure is harmless and ignored.
