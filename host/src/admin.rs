@@ -4,7 +4,9 @@
 //!
 //! * `GET /healthz` — 200 while the process serves: a liveness probe.
 //! * `GET /readyz` — 200 when the host can serve requests: its components are loaded (the
-//!   listener starts only after they are) and its store answers within a second; else 503.
+//!   listener starts only after they are; a large pure component missing from the compile cache
+//!   may still be compiling, and its requests wait for it, see `component::later`) and its store
+//!   answers within a second; else 503.
 //! * `GET /metrics` — the host's counters in the Prometheus text format (see `metrics`).
 //!
 //! It never runs a handler and never writes to the store.

@@ -363,7 +363,7 @@ impl App {
             meters.into_values().collect(),
         );
         // Only once nothing else can fail: a refused app compiles nothing more.
-        component::load_in_background(runtime.clone(), later);
+        component::slot::load_in_background(runtime.clone(), later);
         Ok(App {
             metering: Arc::new(metering),
             data,

@@ -8,7 +8,7 @@
 //! * judged from its import and export names, read straight from the wasm's component sections
 //!   (no compile), by the same policy as a compiled component: an impure one is still refused at
 //!   start, every offending import named;
-//! * compiled by one background thread at a lower priority, one component at a time, in the
+//! * compiled by one background thread (`slot::load_in_background`) at a lower priority, one component at a time, in the
 //!   manifest's order, on baseline code first as any other miss (see `tier`);
 //! * a request that needs it before then waits for that compile, within its deadline.
 //!
@@ -17,12 +17,7 @@
 //! component compiles). A component whose names cannot be read is compiled at start, so a
 //! broken file is reported there.
 
-use std::sync::Arc;
-
 use wasmparser::{Chunk, ComponentExternalKind, ComponentTypeRef, Encoding, Parser, Payload};
-
-use super::Runtime;
-use super::slot::Slot;
 
 /// Wasm at least this long is compiled after the host listens (when it is pure and not cached).
 /// The Rust components of Academemes are under 1 MB and take milliseconds on baseline code.
@@ -83,30 +78,12 @@ pub fn names(wasm: &[u8]) -> Option<(Vec<String>, Vec<String>)> {
     }
 }
 
-/// Compiles the components of `slots` one after another on a thread below the request threads'
-/// priority. A request that needs one first waits for it (see [`Slot::load_later`]).
-pub fn load_in_background(runtime: Runtime, slots: Vec<Arc<Slot>>) {
-    if slots.is_empty() {
-        return;
-    }
-    let spawned = std::thread::Builder::new()
-        .name("nebula-load-later".into())
-        .spawn(move || {
-            super::tier::lower_priority();
-            for slot in slots {
-                slot.load_later(&runtime);
-            }
-        });
-    if let Err(e) = spawned {
-        // Each component then loads on its first request instead.
-        tracing::warn!("cannot start the thread that compiles large components: {e}");
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::slot::Sweeper;
-    use super::super::{CompileCache, ComponentError, EngineSettings, FuelChecks, Start, Tiers};
+    use super::super::slot::{Slot, Sweeper};
+    use super::super::{
+        CompileCache, ComponentError, EngineSettings, FuelChecks, Runtime, Start, Tiers,
+    };
     use super::*;
 
     fn guest(name: &str) -> Vec<u8> {

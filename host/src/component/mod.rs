@@ -6,7 +6,8 @@
 //! `stubs` (what a pure call's WASI imports get), `purity` (the pure import policy), `call`
 //! (limits, deadline, [`CallError`]), `thread_clock` (the CPU clock metering reads), `lane`
 //! (which threads run a call), `fuel` (which components count fuel), `cache`, `epoch` and
-//! `bindings`; `slot` builds on this file. This module never touches storage or HTTP; it turns
+//! `bindings`, and `later` (which large components are compiled after the host listens); `slot`
+//! builds on this file. This module never touches storage or HTTP; it turns
 //! an [`Input`] into an [`Outcome`].
 //!
 //! The host speaks `nebula:pure@0.2.0`; a component built against 0.1.0 is called through
@@ -50,7 +51,7 @@ pub use cache::{CacheOutcome, CompileCache};
 pub use call::{CallError, CallLimits, CallUsage, Source, metering_on};
 pub use fuel::FuelChecks;
 use fuel::{Fueled, fill_tank, fuel_burned};
-pub use later::{LATER_BYTES, Later, load_in_background};
+pub use later::{LATER_BYTES, Later};
 pub use purity::{Kind, Verdict};
 pub use tier::{Tier, Tiers};
 pub use v0_1::describe as describe_read_error;

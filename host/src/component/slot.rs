@@ -301,6 +301,26 @@ fn optimize(cell: Cell, baseline: Arc<Loaded>) {
     }
 }
 
+/// Compiles the components of `slots` one after another on a thread below the request threads'
+/// priority. A request that needs one first waits for it (see [`Slot::load_later`]; `later` says which components).
+pub fn load_in_background(runtime: Runtime, slots: Vec<Arc<Slot>>) {
+    if slots.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("nebula-load-later".into())
+        .spawn(move || {
+            tier::lower_priority();
+            for slot in slots {
+                slot.load_later(&runtime);
+            }
+        });
+    if let Err(e) = spawned {
+        // Each component then loads on its first request instead.
+        tracing::warn!("cannot start the thread that compiles large components: {e}");
+    }
+}
+
 /// Unloads idle components. Without a TTL it never runs.
 #[derive(Debug, Default)]
 pub struct Sweeper {
