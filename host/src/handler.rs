@@ -306,7 +306,7 @@ async fn run(
 ) -> (Reply, MemoUse) {
     // One snapshot for the whole request: the memo versions, the declared reads and every
     // `need` round read the same state of the store.
-    let mut reader = app.effects.reader();
+    let mut reader = app.effects.reader_for(&route.decl);
     if !route.memo {
         return (
             execute(app, route, head, params, body, reader, budget)
@@ -372,7 +372,7 @@ async fn execute(
             return fresh;
         }
         tracing::info!(route = %route.label, "{}: running the request again from fresh reads (run {} of {MAX_ATTEMPTS})", route.label, attempt + 1);
-        reader = app.effects.reader();
+        reader = app.effects.reader_for(&route.decl);
     }
     unreachable!("the loop returns by its last attempt")
 }

@@ -21,7 +21,7 @@ use crate::manifest::{Collection, ReadDecl, ReadDeclOp, RouteDecl, StoreDecl, St
 pub use ops::{ListRequest, ReadRequest, Seen, WriteOp};
 pub use store::{
     CollectionSchema, EtcdConfig, EtcdStore, RedbStore, Schema, Snapshot, Storage, StoreError,
-    Sweep,
+    Sweep, Writer,
 };
 
 /// The most entries one `list` read returns, whatever the handler asks for.
@@ -167,7 +167,21 @@ impl Effects {
             effects: self,
             snapshot: None,
             got: BTreeSet::new(),
+            writer: Writer::uncounted(),
         }
+    }
+
+    /// [`Effects::reader`] for a request of `route`: one that may write is counted by the store
+    /// until it hands its writes over or ends, so that a commit can wait a moment for it (see
+    /// `store::group`).
+    pub fn reader_for(&self, route: &RouteDecl) -> Reader<'_> {
+        let mut reader = self.reader();
+        if !route.may_write.is_empty()
+            && let Some(store) = &self.store
+        {
+            reader.writer = store.writer();
+        }
+        reader
     }
 
     /// Whether a collection has no entries (for `[startup]`).
@@ -321,7 +335,7 @@ impl Effects {
     pub async fn write(
         &self,
         route: &RouteDecl,
-        reader: Reader<'_>,
+        mut reader: Reader<'_>,
         writes: Vec<Write>,
     ) -> Result<(), EffectsError> {
         if writes.is_empty() {
@@ -349,7 +363,8 @@ impl Effects {
             .store
             .as_ref()
             .ok_or_else(|| EffectsError::BadWrite("this host has no storage".into()))?;
-        store.apply(ops).await?;
+        let writer = std::mem::replace(&mut reader.writer, Writer::uncounted());
+        store.apply_from(ops, writer).await?;
         Ok(())
     }
 
@@ -420,6 +435,8 @@ pub struct Reader<'e> {
     snapshot: Option<Box<dyn Snapshot>>,
     /// (collection, key) of every storage `get` so far: the reads a write may depend on.
     got: BTreeSet<(String, String)>,
+    /// The request as a writer on its way, for a store that commits in groups.
+    writer: Writer,
 }
 
 impl Reader<'_> {

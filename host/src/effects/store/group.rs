@@ -3,13 +3,21 @@
 //! at once, as before; under concurrent writes the fsyncs per second stay the same while the
 //! writes per fsync grow.
 //!
+//! A commit also waits a moment for the writers that are on their way ([`Writer`]: requests on a
+//! route that may write, from their start until they hand their writes over or end), like
+//! PostgreSQL's `commit_delay` with `commit_siblings`: at most [`GATHER`], and not at all when no
+//! other writer is running, so a lone request still commits at once. Under many concurrent
+//! writers the batches grow, and the cost of a commit (its fsync, the pages every commit
+//! rewrites) is shared by more requests.
+//!
 //! This module owns only the queue and who commits: a store gives it the function that commits a
 //! batch, which must keep each request all-or-nothing (one that fails is left out of the batch
 //! alone) and answer each request in order. It never acknowledges a request before the commit
 //! that covers it has returned.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -19,6 +27,9 @@ use super::seam::StoreError;
 /// request waits behind an unbounded batch.
 const MAX_BATCH: usize = 256;
 
+/// How long a commit waits at most for the writers on their way (see the module docs).
+pub(super) const GATHER: Duration = Duration::from_millis(1);
+
 /// What commits a batch: one result per request, in order.
 type Commit<'a, W> = dyn Fn(&[W]) -> Vec<Result<(), StoreError>> + 'a;
 
@@ -26,6 +37,9 @@ type Commit<'a, W> = dyn Fn(&[W]) -> Vec<Result<(), StoreError>> + 'a;
 #[derive(Debug)]
 pub(super) struct GroupCommit<W> {
     queue: Mutex<Queue<W>>,
+    /// Signalled when a request joins the queue or a writer ends without writing.
+    arrived: Condvar,
+    gather: Duration,
 }
 
 #[derive(Debug)]
@@ -33,16 +47,72 @@ struct Queue<W> {
     waiting: Vec<(W, oneshot::Sender<Result<(), StoreError>>)>,
     /// Whether a committer is running: it takes what waits when its commit is done.
     committing: bool,
+    /// Writers on their way: counted, not yet queued.
+    coming: usize,
+}
+
+/// A request that may write, counted by its store from its start until it hands its writes over
+/// ([`GroupCommit::submit`]) or ends (dropped): a commit may wait a moment for it.
+pub struct Writer(Option<Arc<dyn Coming>>);
+
+/// The store side of a [`Writer`].
+trait Coming: Send + Sync {
+    /// The writer ended without writing.
+    fn left(&self);
+}
+
+impl Writer {
+    /// A writer no store counts (a store that does not commit in groups).
+    pub fn uncounted() -> Writer {
+        Writer(None)
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Writer").field(&self.0.is_some()).finish()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Some(store) = self.0.take() {
+            store.left();
+        }
+    }
+}
+
+impl<W: Send> Coming for GroupCommit<W> {
+    fn left(&self) {
+        let mut queue = self.queue.lock().expect("group commit lock");
+        queue.coming = queue.coming.saturating_sub(1);
+        drop(queue);
+        self.arrived.notify_one();
+    }
 }
 
 impl<W: Send + 'static> GroupCommit<W> {
     pub(super) fn new() -> GroupCommit<W> {
+        GroupCommit::gathering(GATHER)
+    }
+
+    /// With another longest wait for the writers on their way (the tests' choice).
+    fn gathering(gather: Duration) -> GroupCommit<W> {
         GroupCommit {
             queue: Mutex::new(Queue {
                 waiting: Vec::new(),
                 committing: false,
+                coming: 0,
             }),
+            arrived: Condvar::new(),
+            gather,
         }
+    }
+
+    /// Counts a request that may write until it submits or ends.
+    pub(super) fn writer(self: &Arc<Self>) -> Writer {
+        self.queue.lock().expect("group commit lock").coming += 1;
+        Writer(Some(self.clone() as Arc<dyn Coming>))
     }
 
     /// Queues one request's `writes` and answers once a commit covering them has returned, or
@@ -51,7 +121,12 @@ impl<W: Send + 'static> GroupCommit<W> {
     /// waits. `commit` is the store's: every request must pass the same one, since a request
     /// that joins a running committer is committed by the `commit` of the request that
     /// started it.
-    pub(super) async fn submit<F>(self: &Arc<Self>, writes: W, commit: F) -> Result<(), StoreError>
+    pub(super) async fn submit<F>(
+        self: &Arc<Self>,
+        writes: W,
+        mut writer: Writer,
+        commit: F,
+    ) -> Result<(), StoreError>
     where
         F: Fn(&[W]) -> Vec<Result<(), StoreError>> + Send + 'static,
     {
@@ -59,8 +134,13 @@ impl<W: Send + 'static> GroupCommit<W> {
         let lead = {
             let mut queue = self.queue.lock().expect("group commit lock");
             queue.waiting.push((writes, done));
+            // Arrived: no longer on its way (without the notification its drop would send).
+            if writer.0.take().is_some() {
+                queue.coming = queue.coming.saturating_sub(1);
+            }
             !std::mem::replace(&mut queue.committing, true)
         };
+        self.arrived.notify_one();
         if lead {
             let group = self.clone();
             tokio::task::spawn_blocking(move || group.drain(&commit));
@@ -75,6 +155,19 @@ impl<W: Send + 'static> GroupCommit<W> {
         loop {
             let batch: Vec<_> = {
                 let mut queue = self.queue.lock().expect("group commit lock");
+                // Writers on their way join this commit if they come within the gather time.
+                let until = Instant::now() + self.gather;
+                while queue.coming > 0 && queue.waiting.len() < MAX_BATCH {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    queue = self
+                        .arrived
+                        .wait_timeout(queue, left)
+                        .expect("group commit lock")
+                        .0;
+                }
                 if queue.waiting.is_empty() {
                     queue.committing = false;
                     return;
@@ -131,7 +224,7 @@ mod tests {
         let requests: Vec<_> = (0..40u32)
             .map(|w| {
                 let (group, commit) = (group.clone(), commit.clone());
-                tokio::spawn(async move { (w, group.submit(w, commit).await) })
+                tokio::spawn(async move { (w, group.submit(w, Writer::uncounted(), commit).await) })
             })
             .collect();
         for request in requests {
@@ -144,7 +237,76 @@ mod tests {
         let n = batches.load(Ordering::Relaxed);
         assert!((1..40).contains(&n), "40 requests in {n} commits");
         // The queue is free again: a lone request commits at once.
-        assert!(group.submit(1, commit).await.is_ok());
+        assert!(group.submit(1, Writer::uncounted(), commit).await.is_ok());
+    }
+
+    /// The batches a recording commit function saw.
+    type Batches = Arc<Mutex<Vec<Vec<u32>>>>;
+
+    /// A commit function that records its batches and accepts every request.
+    fn recording() -> (
+        Batches,
+        impl Fn(&[u32]) -> Vec<Result<(), StoreError>> + Clone + Send + 'static,
+    ) {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let commit = {
+            let batches = batches.clone();
+            move |w: &[u32]| {
+                batches.lock().unwrap().push(w.to_vec());
+                w.iter().map(|_| Ok(())).collect()
+            }
+        };
+        (batches, commit)
+    }
+
+    /// Longer than any test runs: these commits wait for their writers, never for the clock.
+    const FOREVER: Duration = Duration::from_secs(3600);
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_waits_for_the_writers_on_their_way() {
+        let group = Arc::new(GroupCommit::<u32>::gathering(FOREVER));
+        let (batches, commit) = recording();
+        let (first, second) = (group.writer(), group.writer());
+        let early = tokio::spawn({
+            let (group, commit) = (group.clone(), commit.clone());
+            async move { group.submit(1, first, commit).await }
+        });
+        // The committer now waits for the second writer, which arrives when it is ready.
+        tokio::task::yield_now().await;
+        group.submit(2, second, commit).await.expect("committed");
+        early.await.unwrap().expect("committed");
+        // One commit for both, whichever came first.
+        let mut batches = batches.lock().unwrap().clone();
+        batches.iter_mut().for_each(|b| b.sort());
+        assert_eq!(batches, vec![vec![1, 2]]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_ends_without_writing_is_not_waited_for() {
+        let group = Arc::new(GroupCommit::<u32>::gathering(FOREVER));
+        let (batches, commit) = recording();
+        let (first, second) = (group.writer(), group.writer());
+        let early = tokio::spawn({
+            let group = group.clone();
+            async move { group.submit(1, first, commit).await }
+        });
+        tokio::task::yield_now().await;
+        drop(second);
+        // Within the test's time limit only if the drop woke the committer.
+        early.await.unwrap().expect("committed");
+        assert_eq!(*batches.lock().unwrap(), vec![vec![1]]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_that_takes_long_delays_a_commit_by_the_gather_time_at_most() {
+        let group = Arc::new(GroupCommit::<u32>::gathering(Duration::from_millis(5)));
+        let (batches, commit) = recording();
+        let _still_running = group.writer();
+        group
+            .submit(1, Writer::uncounted(), commit)
+            .await
+            .expect("committed without it");
+        assert_eq!(*batches.lock().unwrap(), vec![vec![1]]);
     }
 
     #[tokio::test]
@@ -155,9 +317,9 @@ mod tests {
             assert!(!w.contains(&1), "a bug in the store");
             w.iter().map(|_| Ok(())).collect()
         };
-        let failed = group.submit(1, commit).await;
+        let failed = group.submit(1, Writer::uncounted(), commit).await;
         assert!(failed.is_err());
-        let ok = group.submit(2, commit).await;
+        let ok = group.submit(2, Writer::uncounted(), commit).await;
         assert!(ok.is_ok(), "{ok:?}");
     }
 }

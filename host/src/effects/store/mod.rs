@@ -21,7 +21,7 @@ mod seam;
 
 pub use self::etcd::{EtcdConfig, EtcdStore, Sweep};
 pub use self::redb::RedbStore;
-pub use self::seam::{CollectionSchema, Schema, Snapshot, Storage, StoreError};
+pub use self::seam::{CollectionSchema, Schema, Snapshot, Storage, StoreError, Writer};
 
 #[cfg(test)]
 mod tests;

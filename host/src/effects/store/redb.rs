@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-use super::group::GroupCommit;
+use super::group::{GroupCommit, Writer};
 use super::seam::{
     BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Schema, Snapshot, Storage, StoreError, decode_cursor,
     encode_cursor,
@@ -110,6 +110,18 @@ impl Storage for RedbStore {
     }
 
     fn apply(&self, writes: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.apply_from(writes, Writer::uncounted())
+    }
+
+    fn writer(&self) -> Writer {
+        self.group.writer()
+    }
+
+    fn apply_from(
+        &self,
+        writes: Vec<WriteOp>,
+        writer: Writer,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             if writes.is_empty() {
                 return Ok(());
@@ -121,7 +133,7 @@ impl Storage for RedbStore {
                 .collect();
             let store = self.clone();
             self.group
-                .submit(writes, move |batch| store.commit_batch(batch))
+                .submit(writes, writer, move |batch| store.commit_batch(batch))
                 .await?;
             // After the commit, so a memo key never names a version whose data it has not seen.
             for collection in &written {

@@ -9,6 +9,8 @@ use std::pin::Pin;
 use crate::component::{ReadError, ReadValue};
 use crate::effects::{ReadRequest, Seen, WriteOp};
 
+pub use super::group::Writer;
+
 /// A boxed future, so that [`Storage`] can be used as `dyn Storage`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -100,6 +102,23 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Applies writes atomically and durably: all of them or none.
     fn apply(&self, writes: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// [`Storage::apply`] for a request counted by [`Storage::writer`], which arrives with its
+    /// writes.
+    fn apply_from(
+        &self,
+        writes: Vec<WriteOp>,
+        writer: Writer,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        drop(writer);
+        self.apply(writes)
+    }
+
+    /// Counts a request that may write, from now until it applies its writes or ends, for a
+    /// store that commits concurrent requests together (see `group`). Others count nothing.
+    fn writer(&self) -> Writer {
+        Writer::uncounted()
+    }
 
     /// Whether the store answers now (for `/readyz`).
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
