@@ -243,20 +243,15 @@ mod tests {
     /// The batches a recording commit function saw.
     type Batches = Arc<Mutex<Vec<Vec<u32>>>>;
 
-    /// A commit function that records its batches and accepts every request.
-    fn recording() -> (
-        Batches,
-        impl Fn(&[u32]) -> Vec<Result<(), StoreError>> + Clone + Send + 'static,
-    ) {
-        let batches = Arc::new(Mutex::new(Vec::new()));
-        let commit = {
-            let batches = batches.clone();
-            move |w: &[u32]| {
-                batches.lock().unwrap().push(w.to_vec());
-                w.iter().map(|_| Ok(())).collect()
-            }
-        };
-        (batches, commit)
+    /// A commit function that records its batches in `batches` and accepts every request.
+    fn recording(
+        batches: &Batches,
+    ) -> impl Fn(&[u32]) -> Vec<Result<(), StoreError>> + Clone + Send + 'static {
+        let batches = batches.clone();
+        move |w: &[u32]| {
+            batches.lock().unwrap().push(w.to_vec());
+            w.iter().map(|_| Ok(())).collect()
+        }
     }
 
     /// Longer than any test runs: these commits wait for their writers, never for the clock.
@@ -265,7 +260,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_commit_waits_for_the_writers_on_their_way() {
         let group = Arc::new(GroupCommit::<u32>::gathering(FOREVER));
-        let (batches, commit) = recording();
+        let batches = Batches::default();
+        let commit = recording(&batches);
         let (first, second) = (group.writer(), group.writer());
         let early = tokio::spawn({
             let (group, commit) = (group.clone(), commit.clone());
@@ -284,7 +280,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_writer_that_ends_without_writing_is_not_waited_for() {
         let group = Arc::new(GroupCommit::<u32>::gathering(FOREVER));
-        let (batches, commit) = recording();
+        let batches = Batches::default();
+        let commit = recording(&batches);
         let (first, second) = (group.writer(), group.writer());
         let early = tokio::spawn({
             let group = group.clone();
@@ -300,7 +297,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_writer_that_takes_long_delays_a_commit_by_the_gather_time_at_most() {
         let group = Arc::new(GroupCommit::<u32>::gathering(Duration::from_millis(5)));
-        let (batches, commit) = recording();
+        let batches = Batches::default();
+        let commit = recording(&batches);
         let _still_running = group.writer();
         group
             .submit(1, Writer::uncounted(), commit)
