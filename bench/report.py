@@ -20,43 +20,49 @@ HAND_WRITTEN = "<!-- Sections below are not written by bench/run.py; it keeps th
 # under the goals table for every MISS (a MISS without a note says so).
 MISS_NOTES: dict[str, str] = {
     "2a": "group commit works (host/src/effects/store/group.rs): requests that arrive during a "
-    "commit share the next transaction and its fsync. What limits the ratio here is the other end: "
-    "on this machine an fsync is fast, so one connection already gets ~2.3k votes/s, while at 64 "
-    "connections the server (pinned to one core) is CPU-bound at ~110 us of host CPU per vote, "
-    "~8.6k votes/s. 8x would need about 55 us per vote. In a same-session A/B on a busy machine, "
-    "where fsyncs were slow, the same code gave 262 -> 2,523 votes/s (9.6x; see the group-commit "
-    "section below). Tried: group commit; not tried: a cheaper vote path (below).",
-    "2b": "votes at 64 connections are CPU-bound on the server's one core: ~110 us of host CPU per "
-    "vote (HTTP, routing, the visitor cookie, two store reads, a fresh instance and the pure call "
-    "- about the no-op's 20 us -, three writes, a share of the batch commit). 19.5k votes/s on one "
-    "core needs ~51 us. The fsyncs are no longer what limits it; per-request CPU is, as in 4a.",
-    "3a": "3.01 s, 11 ms over. Tiered start (Winch first, Cranelift in the background; 25 s before "
-    "tiering, 22.4 s Cranelift-only in this run), and since this run the components load side by "
-    "side, one thread per core: in a same-session A/B without pinning that took an empty-cache "
-    "start from 3.37 to 2.75 s. This harness pins the server to one core, which leaves Winch's "
-    "compile of the CPython (19 MB) and SpiderMonkey (12 MB) components, which the home page does "
-    "not use, in the way of the first answer. Not tried yet: loading those two lazily, on their "
-    "first request.",
-    "3c": "8.8 ms against native hyper's 5.3 ms. The host does more before its first answer: the "
-    "engine and the pooling allocator's reservation, the manifest, the compile-cache entry "
-    "(checksum, then mapped, no longer copied), the tokio runtime. Not profiled phase by phase "
-    "this session.",
-    "4a": "17.0 us against native hyper's 6.1 us: on top of the same HTTP stack, each request "
-    "takes an instance slot from wasmtime's pool, resets what the previous request dirtied "
-    "(PAGEMAP_SCAN), instantiates, calls, and counts its metering. Tried, earlier: PAGEMAP_SCAN "
-    "resets and a guest allocator that never grows memory for small requests (40 -> 20 us); this "
-    "session, metering's CPU clock without a system call per read (about 2.5 us). What remains is "
-    "mostly wasmtime's instantiation and the slot's reset, not profiled further.",
-    "4b": "26.3 us against the pure no-op's 17.0 us: a wasi:http call builds a WASI context and a "
-    "resource table and moves the request and response through wasmtime-wasi-http's body types. "
-    "Not worked on this round (it is 2.3x less CPU per request than `wasmtime serve` here).",
-    "4c": "252 us of host CPU per home-page miss: the page is built in `need` rounds (the newest "
-    "memes, then their vote counts and the visitor's votes), each round a fresh instance, a pure "
-    "call and its store reads, and the last renders ~23 KiB of HTML for 16 cards. Not profiled "
-    "this round; the memo makes misses rare in use (a hit costs 12.7 us).",
-    "4d": "1.87x: the kernel's inner loop is 128-bit SIMD arithmetic; Cranelift's code for it "
-    "against LLVM's is the likely gap (not profiled), with an epoch check on each loop back-edge "
-    "(deadlines must hold, so it stays). nbody (1.08x), fannkuch (1.14x) and binary-trees (0.49x) are within the goal. "
+    "commit share the next one, and a commit waits up to 1 ms for the write requests already "
+    "running. What limits the ratio is that both ends are CPU-bound on the server's one core: one "
+    "connection is not waiting for a slow disk (an fsync is fast here) but paying a whole commit "
+    "per vote, and 64 connections pay a share of one. A profile at 64 connections (8 Dec, `perf "
+    "record -g --call-graph dwarf` on the pinned release host under `wrk -c64` votes, ~62 us of CPU "
+    "per vote in that run, ~15 votes per commit by `perf stat` of fdatasync): the batch commit is "
+    "37% of the host's CPU (redb's commit 24%, of it the fdatasync's own kernel work 11% and page "
+    "writes 5%; applying each request's writes in the transaction 12%), handling the requests 28% "
+    "(the guest call 11%, the access log 4%, routing 2.5%), the instance's teardown 7%, socket "
+    "writes 12%. 8x needs the per-vote cost at 64 connections near 1/8 of the lone vote's. Tried: "
+    "group commit, then gathering the writers on their way (+5% votes/s at 64 connections in a "
+    "same-session A/B); not tried: keeping redb's tables open across a batch, fewer pages per "
+    "commit.",
+    "2b": "votes at 64 connections are CPU-bound on the server's one core (see 2a for the profile): "
+    "19.5k votes/s there needs ~51 us of host CPU per vote, all included (HTTP, routing, the visitor "
+    "cookie, two store reads, a fresh instance and the pure call, three writes, a share of a "
+    "commit). The fsyncs no longer limit it; per-request CPU does, as in 4a.",
+    "3c": "the host's own start, measured once inside the process (8 Dec, warm cache, pinned): "
+    "command-line parsing 0.3 ms, the optimizing engine 1.0-1.2 ms (of it wasmtime's pool of 256 "
+    "fiber stacks, one mprotect per guard page, 0.4-0.9 ms), the linkers 0.3 ms, the baseline "
+    "engine 0.1 ms, the component (checksum, map, pre-instantiate) 0.6 ms, the tokio runtime "
+    "0.1 ms: listening ~3 ms after `main`, where native hyper listens at once. Not tried: a "
+    "smaller stack pool (it bounds concurrent calls), building the baseline engine and the "
+    "`wasi:http` linker only when needed (~0.25 ms).",
+    "4a": "a profile of the no-op at 16 connections (8 Dec, same method as 2a, ~18 us per request "
+    "in that run): socket writes 31% (loopback TCP, as for native hyper); the guest call 25%, of "
+    "which the instance's teardown 14% (wasmtime's pool resetting the slot with PAGEMAP_SCAN) and "
+    "instantiation 5.5%; the access-log line 10% (formatting 4%, the write to stderr 6%); HTTP "
+    "parsing 5%. Tried, earlier: PAGEMAP_SCAN resets and a guest allocator that never grows memory "
+    "for small requests (40 -> 20 us), metering's CPU clock without a system call per read. Not "
+    "tried: a buffered access log (~1 us), reusing instances (it would give up the fresh instance "
+    "per request).",
+    "4b": "a wasi:http call builds a WASI context and a resource table per request and moves the "
+    "request and response through wasmtime-wasi-http's body types, on top of what the pure no-op "
+    "pays (see 4a). Not profiled or worked on this round; it costs about half the CPU per request "
+    "of `wasmtime serve` here (see the headline).",
+    "4c": "the page is built in `need` rounds (the newest memes, then their vote counts and the "
+    "visitor's votes), each round a fresh instance, a pure call and its store reads, and the last "
+    "renders ~23 KiB of HTML for 16 cards. Not profiled this round; the memo makes misses rare in "
+    "use (a hit costs ~12 us).",
+    "4d": "the kernel's inner loop is 128-bit SIMD arithmetic; Cranelift's code for it against "
+    "LLVM's is the likely gap (not profiled), with an epoch check on each loop back-edge "
+    "(deadlines must hold, so it stays). nbody, fannkuch and binary-trees are within the goal. "
     "Not worked on this round.",
     "5": "the goal names no threshold: the row reports the bytes of a home-page view with the "
     "thumbnails (made at upload or generation, served with `srcset`) against `src` alone.",

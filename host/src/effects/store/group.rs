@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use super::seam::StoreError;
+use super::seam::{Coming, StoreError, Writer};
 
 /// Requests in one transaction at most: a longer queue waits for the next one, so that no
 /// request waits behind an unbounded batch.
@@ -49,37 +49,6 @@ struct Queue<W> {
     committing: bool,
     /// Writers on their way: counted, not yet queued.
     coming: usize,
-}
-
-/// A request that may write, counted by its store from its start until it hands its writes over
-/// ([`GroupCommit::submit`]) or ends (dropped): a commit may wait a moment for it.
-pub struct Writer(Option<Arc<dyn Coming>>);
-
-/// The store side of a [`Writer`].
-trait Coming: Send + Sync {
-    /// The writer ended without writing.
-    fn left(&self);
-}
-
-impl Writer {
-    /// A writer no store counts (a store that does not commit in groups).
-    pub fn uncounted() -> Writer {
-        Writer(None)
-    }
-}
-
-impl std::fmt::Debug for Writer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Writer").field(&self.0.is_some()).finish()
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        if let Some(store) = self.0.take() {
-            store.left();
-        }
-    }
 }
 
 impl<W: Send> Coming for GroupCommit<W> {
@@ -112,7 +81,7 @@ impl<W: Send + 'static> GroupCommit<W> {
     /// Counts a request that may write until it submits or ends.
     pub(super) fn writer(self: &Arc<Self>) -> Writer {
         self.queue.lock().expect("group commit lock").coming += 1;
-        Writer(Some(self.clone() as Arc<dyn Coming>))
+        Writer::counted(self.clone())
     }
 
     /// Queues one request's `writes` and answers once a commit covering them has returned, or
@@ -135,7 +104,7 @@ impl<W: Send + 'static> GroupCommit<W> {
             let mut queue = self.queue.lock().expect("group commit lock");
             queue.waiting.push((writes, done));
             // Arrived: no longer on its way (without the notification its drop would send).
-            if writer.0.take().is_some() {
+            if writer.arrive() {
                 queue.coming = queue.coming.saturating_sub(1);
             }
             !std::mem::replace(&mut queue.committing, true)

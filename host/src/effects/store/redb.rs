@@ -22,10 +22,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-use super::group::{GroupCommit, Writer};
+use super::group::GroupCommit;
 use super::seam::{
-    BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Schema, Snapshot, Storage, StoreError, decode_cursor,
-    encode_cursor,
+    BoxFuture, PREFIX_ON_VALUE, ReadOutcome, Schema, Snapshot, Storage, StoreError, Writer,
+    decode_cursor, encode_cursor,
 };
 use crate::component::{Entry, Page, ReadError, ReadValue};
 use crate::effects::{ListRequest, ReadRequest, Seen, WriteOp};

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use crate::component::{ReadError, ReadValue};
 use crate::effects::{ReadRequest, Seen, WriteOp};
-
-pub use super::group::Writer;
 
 /// A boxed future, so that [`Storage`] can be used as `dyn Storage`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -122,6 +121,50 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Whether the store answers now (for `/readyz`).
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// A request that may write, counted by its store ([`Storage::writer`]) from its start until it
+/// hands its writes over ([`Storage::apply_from`]) or ends (dropped): a store that commits
+/// concurrent requests together may wait a moment for it.
+pub struct Writer(Option<Arc<dyn Coming>>);
+
+/// The store side of a counted [`Writer`].
+pub(super) trait Coming: Send + Sync {
+    /// The writer ended without writing.
+    fn left(&self);
+}
+
+impl Writer {
+    /// A writer no store counts (a store that does not commit in groups).
+    pub fn uncounted() -> Writer {
+        Writer(None)
+    }
+
+    /// A writer `store` counts: it has counted it already, and hears when it ends unless it
+    /// arrives first.
+    pub(super) fn counted(store: Arc<dyn Coming>) -> Writer {
+        Writer(Some(store))
+    }
+
+    /// The writer has arrived with its writes: from now on nobody waits for it. Says whether it
+    /// was counted.
+    pub(super) fn arrive(&mut self) -> bool {
+        self.0.take().is_some()
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Writer").field(&self.0.is_some()).finish()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Some(store) = self.0.take() {
+            store.left();
+        }
+    }
 }
 
 /// One request's view of the store: every read sees the same state.
