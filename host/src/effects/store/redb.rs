@@ -15,7 +15,7 @@
 //! Each request in it is checked against the state its predecessors left (preconditions, counter
 //! overflow) before any of its writes is applied, so one that fails is left out alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -222,10 +222,11 @@ impl RedbStore {
             Err(e) => return every(batch, &err(e)),
         };
         let mut results = Vec::with_capacity(batch.len());
+        let mut tables = Tables::of(&txn);
         for writes in batch {
-            let checked = self.check(&txn, writes);
+            let checked = self.check(&mut tables, writes);
             if checked.is_ok()
-                && let Err(e) = self.apply_in(&txn, writes)
+                && let Err(e) = self.apply_in(&mut tables, writes)
             {
                 // Checked writes fail only if the storage does: this request is half applied
                 // in the transaction, so none of the batch is committed.
@@ -233,6 +234,8 @@ impl RedbStore {
             }
             results.push(checked);
         }
+        // Closing the tables writes their roots back into the transaction.
+        drop(tables);
         match txn.commit() {
             Ok(()) => results,
             Err(e) => every(batch, &err(e)),
@@ -243,15 +246,14 @@ impl RedbStore {
     /// hold and no counter would overflow. Reads only, so a request that fails here has written
     /// nothing. Preconditions come before the writes (see `Effects::apply`), so they are
     /// checked against the state before the request.
-    fn check(&self, txn: &redb::WriteTransaction, writes: &[WriteOp]) -> Result<(), StoreError> {
+    fn check(&self, tables: &mut Tables<'_>, writes: &[WriteOp]) -> Result<(), StoreError> {
         // The counters this request changes, as its own earlier writes leave them.
         let mut counters: BTreeMap<(&str, &str), Option<i64>> = BTreeMap::new();
         let counter = |collection: &str| self.schema.get(collection).is_some_and(|c| c.counter);
         for w in writes {
             match w {
                 WriteOp::ExpectEmpty { collection } => {
-                    let table = txn.open_table(Values::new(collection)).map_err(err)?;
-                    if !table.is_empty().map_err(err)? {
+                    if !tables.values(collection)?.is_empty().map_err(err)? {
                         return Err(StoreError::Contended(format!(
                             "collection `{collection}` is no longer empty"
                         )));
@@ -270,7 +272,7 @@ impl RedbStore {
                             source: None,
                         });
                     };
-                    let table = txn.open_table(Values::new(collection)).map_err(err)?;
+                    let table = tables.values(collection)?;
                     let now = table.get(key.as_str()).map_err(err)?;
                     if now.as_ref().map(|v| v.value()) != seen.as_deref() {
                         return Err(StoreError::Conflict(format!(
@@ -297,9 +299,8 @@ impl RedbStore {
                 } => {
                     let old = match counters.get(&(collection.as_str(), key.as_str())) {
                         Some(known) => *known,
-                        None => txn
-                            .open_table(Values::new(collection))
-                            .map_err(err)?
+                        None => tables
+                            .values(collection)?
                             .get(key.as_str())
                             .map_err(err)?
                             .map(|v| decode_counter(v.value())),
@@ -315,7 +316,7 @@ impl RedbStore {
     }
 
     /// Applies a request's writes to `txn`, after [`RedbStore::check`] passed them.
-    fn apply_in(&self, txn: &redb::WriteTransaction, writes: &[WriteOp]) -> Result<(), StoreError> {
+    fn apply_in(&self, tables: &mut Tables<'_>, writes: &[WriteOp]) -> Result<(), StoreError> {
         for w in writes {
             match w {
                 WriteOp::Put {
@@ -324,8 +325,8 @@ impl RedbStore {
                     value,
                     index_keys,
                 } => {
-                    txn.open_table(Values::new(collection))
-                        .map_err(err)?
+                    tables
+                        .values(collection)?
                         .insert(key.as_str(), value.as_slice())
                         .map_err(err)?;
                     let indexes = &self
@@ -338,20 +339,19 @@ impl RedbStore {
                             .iter()
                             .find(|(i, _)| i == index)
                             .map(|(_, s)| s.as_str());
-                        reindex(txn, collection, index, key, sort)?;
+                        reindex(tables, collection, index, key, sort)?;
                     }
                 }
                 WriteOp::Delete { collection, key } => {
                     let counter = self.schema.get(collection).is_some_and(|c| c.counter);
-                    let old = txn
-                        .open_table(Values::new(collection))
-                        .map_err(err)?
+                    let old = tables
+                        .values(collection)?
                         .remove(key.as_str())
                         .map_err(err)?
                         .map(|v| v.value().to_vec());
                     if counter && let Some(old) = old {
-                        txn.open_table(Counted::new(&format!("{collection}#value")))
-                            .map_err(err)?
+                        tables
+                            .counted(collection)?
                             .remove((decode_counter(&old), key.as_str()))
                             .map_err(err)?;
                     }
@@ -361,7 +361,7 @@ impl RedbStore {
                         .map(|c| c.indexes.clone())
                         .unwrap_or_default();
                     for index in &indexes {
-                        reindex(txn, collection, index, key, None)?;
+                        reindex(tables, collection, index, key, None)?;
                     }
                 }
                 // Checked by `check`, against the same transaction.
@@ -371,7 +371,7 @@ impl RedbStore {
                     key,
                     delta,
                 } => {
-                    let mut values = txn.open_table(Values::new(collection)).map_err(err)?;
+                    let values = tables.values(collection)?;
                     let old = values
                         .get(key.as_str())
                         .map_err(err)?
@@ -382,9 +382,7 @@ impl RedbStore {
                     values
                         .insert(key.as_str(), new.to_le_bytes().as_slice())
                         .map_err(err)?;
-                    let mut ordered = txn
-                        .open_table(Counted::new(&format!("{collection}#value")))
-                        .map_err(err)?;
+                    let ordered = tables.counted(collection)?;
                     if let Some(old) = old {
                         ordered.remove((old, key.as_str())).map_err(err)?;
                     }
@@ -417,26 +415,113 @@ fn every(batch: &[Vec<WriteOp>], e: &StoreError) -> Vec<Result<(), StoreError>> 
 }
 
 fn reindex(
-    txn: &redb::WriteTransaction,
+    tables: &mut Tables<'_>,
     collection: &str,
     index: &str,
     key: &str,
     sort: Option<&str>,
 ) -> Result<(), StoreError> {
-    let mut rev = txn
-        .open_table(Reverse::new(&format!("{collection}#{index}#rev")))
-        .map_err(err)?;
-    let mut ordered = txn
-        .open_table(Ordered::new(&format!("{collection}#{index}")))
-        .map_err(err)?;
-    if let Some(old) = rev.remove(key).map_err(err)? {
-        ordered.remove((old.value(), key)).map_err(err)?;
+    let old = tables
+        .reverse(collection, index)?
+        .remove(key)
+        .map_err(err)?
+        .map(|old| old.value().to_owned());
+    if let Some(old) = old {
+        tables
+            .ordered(collection, index)?
+            .remove((old.as_str(), key))
+            .map_err(err)?;
     }
     if let Some(sort) = sort {
-        ordered.insert((sort, key), ()).map_err(err)?;
-        rev.insert(key, sort).map_err(err)?;
+        tables
+            .ordered(collection, index)?
+            .insert((sort, key), ())
+            .map_err(err)?;
+        tables
+            .reverse(collection, index)?
+            .insert(key, sort)
+            .map_err(err)?;
     }
     Ok(())
+}
+
+/// The tables of one write transaction, each opened once for the whole batch: redb opens a table
+/// by looking it up in the transaction's table tree and closes it by writing its root back
+/// there, which, per write, was a tenth of a vote's CPU. Dropped before the commit.
+struct Tables<'t> {
+    txn: &'t redb::WriteTransaction,
+    /// By collection.
+    values: HashMap<String, redb::Table<'t, &'static str, &'static [u8]>>,
+    /// A counter collection's `#value` index, by collection.
+    counted: HashMap<String, redb::Table<'t, (i64, &'static str), ()>>,
+    /// An index, by `collection#index`.
+    ordered: HashMap<String, redb::Table<'t, (&'static str, &'static str), ()>>,
+    /// An index's reverse map (key -> sort key), by `collection#index`.
+    reverse: HashMap<String, redb::Table<'t, &'static str, &'static str>>,
+}
+
+impl<'t> Tables<'t> {
+    fn of(txn: &'t redb::WriteTransaction) -> Tables<'t> {
+        Tables {
+            txn,
+            values: HashMap::new(),
+            counted: HashMap::new(),
+            ordered: HashMap::new(),
+            reverse: HashMap::new(),
+        }
+    }
+
+    fn values(
+        &mut self,
+        collection: &str,
+    ) -> Result<&mut redb::Table<'t, &'static str, &'static [u8]>, StoreError> {
+        opened(self.txn, &mut self.values, collection, || {
+            collection.to_owned()
+        })
+    }
+
+    fn counted(
+        &mut self,
+        collection: &str,
+    ) -> Result<&mut redb::Table<'t, (i64, &'static str), ()>, StoreError> {
+        opened(self.txn, &mut self.counted, collection, || {
+            format!("{collection}#value")
+        })
+    }
+
+    fn ordered(
+        &mut self,
+        collection: &str,
+        index: &str,
+    ) -> Result<&mut redb::Table<'t, (&'static str, &'static str), ()>, StoreError> {
+        let name = format!("{collection}#{index}");
+        opened(self.txn, &mut self.ordered, &name, || name.clone())
+    }
+
+    fn reverse(
+        &mut self,
+        collection: &str,
+        index: &str,
+    ) -> Result<&mut redb::Table<'t, &'static str, &'static str>, StoreError> {
+        let name = format!("{collection}#{index}");
+        opened(self.txn, &mut self.reverse, &name, || format!("{name}#rev"))
+    }
+}
+
+/// The table `open` holds under `key`, opened (as `name()`) the first time it is asked for.
+fn opened<'m, 't, K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &'t redb::WriteTransaction,
+    open: &'m mut HashMap<String, redb::Table<'t, K, V>>,
+    key: &str,
+    name: impl FnOnce() -> String,
+) -> Result<&'m mut redb::Table<'t, K, V>, StoreError> {
+    if !open.contains_key(key) {
+        let table = txn
+            .open_table(TableDefinition::<K, V>::new(&name()))
+            .map_err(err)?;
+        open.insert(key.to_owned(), table);
+    }
+    Ok(open.get_mut(key).expect("opened above"))
 }
 
 fn decode_counter(bytes: &[u8]) -> i64 {
