@@ -31,8 +31,10 @@ MISS_NOTES: dict[str, str] = {
     "(the guest call 11%, the access log 4%, routing 2.5%), the instance's teardown 7%, socket "
     "writes 12%. 8x needs the per-vote cost at 64 connections near 1/8 of the lone vote's. Tried: "
     "group commit, then gathering the writers on their way (+5% votes/s at 64 connections in a "
-    "same-session A/B); not tried: keeping redb's tables open across a batch, fewer pages per "
-    "commit.",
+    "same-session A/B), and opening each redb table once per batch instead of once per write "
+    "(between no change and +15% in same-session A/Bs, within this machine's noise). Not tried: "
+    "fewer pages per commit (a vote from a new visitor adds a key at a random place in `voters`, "
+    "one more page to write and fsync).",
     "2b": "votes at 64 connections are CPU-bound on the server's one core (see 2a for the profile): "
     "19.5k votes/s there needs ~51 us of host CPU per vote, all included (HTTP, routing, the visitor "
     "cookie, two store reads, a fresh instance and the pure call, three writes, a share of a "

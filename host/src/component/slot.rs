@@ -55,23 +55,8 @@ impl Slot {
     /// A slot holding a component loaded at start.
     pub fn new(loaded: Loaded, path: PathBuf, sweeper: &Sweeper) -> Arc<Slot> {
         let loaded = Arc::new(loaded);
-        let slot = Arc::new(Slot {
-            id: loaded.id.clone(),
-            path,
-            fuel: loaded.fuel,
-            digest: loaded.digest,
-            loaded: Arc::new(Mutex::new(Some(loaded.clone()))),
-            last_used: AtomicU64::new(now_ms()),
-            loading: tokio::sync::Mutex::new(()),
-            sweeper: sweeper.notify.clone(),
-            loads: AtomicU64::new(1),
-            unloads: AtomicU64::new(0),
-        });
-        sweeper
-            .slots
-            .lock()
-            .expect("sweeper lock")
-            .push(slot.clone());
+        let (id, fuel, digest) = (&loaded.id, loaded.fuel, loaded.digest);
+        let slot = Slot::holding(id, path, fuel, digest, Some(loaded.clone()), sweeper);
         sweeper.notify.notify_one();
         slot.upgrade_later(&loaded);
         slot
@@ -80,16 +65,28 @@ impl Slot {
     /// A slot for a component judged at start and compiled after the host listens (see
     /// `later`): empty until then.
     pub fn later(id: &str, path: PathBuf, digest: [u8; 32], sweeper: &Sweeper) -> Arc<Slot> {
+        Slot::holding(id, path, FuelChecks::Without, digest, None, sweeper)
+    }
+
+    /// A slot holding `loaded` (or nothing yet), known to the sweeper.
+    fn holding(
+        id: &str,
+        path: PathBuf,
+        fuel: FuelChecks,
+        digest: [u8; 32],
+        loaded: Option<Arc<Loaded>>,
+        sweeper: &Sweeper,
+    ) -> Arc<Slot> {
         let slot = Arc::new(Slot {
             id: id.to_owned(),
             path,
-            fuel: FuelChecks::Without,
+            fuel,
             digest,
-            loaded: Arc::new(Mutex::new(None)),
+            loads: AtomicU64::new(u64::from(loaded.is_some())),
+            loaded: Arc::new(Mutex::new(loaded)),
             last_used: AtomicU64::new(now_ms()),
             loading: tokio::sync::Mutex::new(()),
             sweeper: sweeper.notify.clone(),
-            loads: AtomicU64::new(0),
             unloads: AtomicU64::new(0),
         });
         sweeper
