@@ -109,7 +109,7 @@ impl Slot {
             .load(&self.id, &self.path, self.fuel)
             .and_then(|loaded| self.install(loaded))
         {
-            // Its requests try again, and answer 503 with this error in the log if it persists.
+            // Its requests try again, and answer 500 with this error in the log if it persists.
             tracing::error!(
                 component = %self.id,
                 "component `{}`: loading after start failed: {}",
