@@ -171,7 +171,18 @@ where
         }
     };
     let (index, route) = (route, &app.routes[route]);
-    let deadline = start + route.timeout;
+    // A component compiled after the host started listening (see `component::later`): its
+    // requests wait for it as they would have waited for the host to start, and their deadline
+    // starts once it is ready.
+    let ready = match first_loads(app, route).await {
+        Ok(ready) => ready,
+        Err(reply) => {
+            let answer = Answer::Whole(reply);
+            finished.record(&answer);
+            return answer;
+        }
+    };
+    let deadline = ready.unwrap_or(start) + route.timeout;
     let (answer, memo) = match route.proxy() {
         // The component streams the request and its response itself: steps 3–5 are its own.
         Some(grants) => {
@@ -484,6 +495,23 @@ async fn execute_once(
     // 6. Respond.
     tally.writes(writing);
     Fresh { reply, read_clock }
+}
+
+/// Waits for the route's components that are still on their first load, compiled after the host
+/// started listening; says when the last of them was ready (`None`: none was waited for).
+async fn first_loads(app: &App, route: &Route) -> Result<Option<Instant>, Reply> {
+    let mut ready = None;
+    for step in &route.steps {
+        if step.component.first_load_pending() {
+            let id = &step.component.id;
+            step.component.get(&app.runtime).await.map_err(|e| {
+                tracing::error!(route = %route.label, component = %id, "{}: loading component `{id}`: {}", route.label, crate::log::Chain(&e));
+                Reply::load_failed()
+            })?;
+            ready = Some(Instant::now());
+        }
+    }
+    Ok(ready)
 }
 
 /// The step's component, loaded, and its admission: each waited for within the deadline.

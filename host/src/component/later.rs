@@ -10,7 +10,8 @@
 //!   start, every offending import named;
 //! * compiled by one background thread (`slot::load_in_background`) at a lower priority, one component at a time, in the
 //!   manifest's order, on baseline code first as any other miss (see `tier`);
-//! * a request that needs it before then waits for that compile, within its deadline.
+//! * a request that needs it before then waits for that compile as it would have waited for the
+//!   host to start: its deadline starts once the component is ready (`handler::first_loads`).
 //!
 //! Only pure components at least [`LATER_BYTES`] long qualify, and only when tiered (`check` and
 //! `NEBULA_TIERS=optimized` compile everything before answering, so `check` still proves every

@@ -126,6 +126,12 @@ impl Slot {
         }
     }
 
+    /// Whether the component has never been loaded: it is left for later (see `later`) and its
+    /// compile after start has not finished (or failed).
+    pub fn first_load_pending(&self) -> bool {
+        self.loads.load(Ordering::Acquire) == 0
+    }
+
     pub fn is_loaded(&self) -> bool {
         self.loaded.lock().expect("slot lock").is_some()
     }
